@@ -1,0 +1,14 @@
+"""Run magbot's web chat: ``python app.py`` (host and port from MAGBOT_HOST / MAGBOT_PORT)."""
+
+import logging
+
+from magbot._settings import Settings
+from magbot.embed import offline_environment
+
+if __name__ == "__main__":
+    offline_environment()
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from magbot.ui import serve
+
+    serve(settings)

@@ -1,0 +1,143 @@
+"""Typed records passed between pipeline stages: source -> chunk -> hit -> answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EvidenceLevel = Literal["meta-analysis", "rct", "protocol", "review", "cross-sectional", "animal", "article"]
+Status = Literal["answered", "not_in_sources", "out_of_scope", "urgent", "invalid"]
+
+EVIDENCE_LABELS: dict[str, str] = {
+    "meta-analysis": "Meta-analysis",
+    "rct": "Randomised trial",
+    "protocol": "Trial protocol (no results)",
+    "review": "Narrative review",
+    "cross-sectional": "Cross-sectional study",
+    "animal": "Animal study",
+    "article": "Consumer article",
+}
+
+
+class Source(BaseModel):
+    """One knowledge file: the article or a study, with its bibliographic facts and text."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^(article|ref-\d+|[a-z0-9][a-z0-9-]*)$")
+    kind: Literal["article", "study"]
+    title: str = Field(min_length=3)
+    number: int | None = None
+    authors: tuple[str, ...] = ()
+    journal: str | None = None
+    year: int | None = Field(default=None, ge=1800, le=2100)
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    pmid: str | None = Field(default=None, pattern=r"^\d{1,9}$")
+    pmcid: str | None = Field(default=None, pattern=r"^PMC\d+$")
+    doi: str | None = Field(default=None, pattern=r"^10\.\S+/\S+$")
+    study_type: str | None = None
+    evidence_level: EvidenceLevel = "article"
+    evidence_note: str | None = None
+    supports_article_claim: str | None = None
+    key_numbers: tuple[str, ...] = ()
+    notes: str | None = None
+    note: str | None = None
+    body: str = Field(min_length=20)
+
+    @property
+    def url(self) -> str | None:
+        if self.pmid:
+            return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
+        if self.pmcid:
+            return f"https://pmc.ncbi.nlm.nih.gov/articles/{self.pmcid}/"
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        return None
+
+    @property
+    def marker(self) -> str:
+        return f"[{self.number}]" if self.number is not None else "[A]" if self.kind == "article" else f"[{self.id}]"
+
+    @property
+    def author_line(self) -> str:
+        names = list(self.authors)
+        return ", ".join(names) if len(names) <= 6 else ", ".join(names[:6]) + ", et al."
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence of a passage and the sources it is evidence for (its primary sources)."""
+
+    text: str
+    supports: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A passage of one source, with provenance."""
+
+    id: str
+    source_id: str
+    section: str
+    text: str
+    position: int
+    cites: tuple[str, ...]  # source ids the passage itself cites, e.g. ("ref-8", "ref-9")
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A chunk retrieved for a question, with its fused rank score."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int | None
+    keyword_rank: int | None
+
+
+class Turn(BaseModel):
+    """One message of the conversation history."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20_000)
+
+
+class Citation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    marker: str
+    id: str
+    number: int | None
+    title: str
+    authors: str
+    year: int | None
+    journal: str | None
+    pmid: str | None
+    pmcid: str | None
+    doi: str | None
+    url: str | None
+    study_type: str | None
+    evidence_level: str
+    evidence_label: str
+    evidence_note: str | None
+    quote: str
+
+
+class Answer(BaseModel):
+    """The answer object of the contract (shared/CONTRACT.md), plus added fields."""
+
+    question: str
+    status: Status
+    answer: str
+    citations: list[Citation] = Field(default_factory=list)
+    disclaimer: str
+    latency_ms: float = 0.0
+    mode: Literal["extractive", "none"] = "extractive"
+    index_version: str | None = None
+    retrieval_query: str | None = None

@@ -1,0 +1,46 @@
+"""Settings, read from ``MAGBOT_*`` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_REPO_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+
+
+def _default_data_dir() -> Path:
+    return Path(user_data_dir("magbot", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Every knob magbot has. Environment: ``MAGBOT_<NAME>`` (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_prefix="MAGBOT_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Index and other state.")
+    knowledge_dir: Path = Field(default=_REPO_KNOWLEDGE, description="Folder of knowledge files.")
+    chunk_size: int = Field(default=700, ge=100, le=4000, description="Max characters per passage.")
+    chunk_overlap: int = Field(default=0, ge=0, le=1000, description="Characters shared by split passages.")
+    top_k: int = Field(default=6, ge=1, le=30, description="Passages kept after fusion.")
+    max_sentences: int = Field(default=3, ge=1, le=10, description="Sentences in an extractive answer.")
+    max_question_chars: int = Field(default=1000, ge=10, le=100_000, description="Longest question.")
+    max_history_turns: int = Field(default=20, ge=0, le=200, description="History turns considered.")
+    min_similarity: float = Field(default=0.30, ge=-1, le=1, description="Weakest sentence match used.")
+    host: str = Field(default="127.0.0.1", description="Web app host.")
+    port: int = Field(default=7860, ge=1, le=65535, description="Web app port.")
+    log_level: str = Field(default="WARNING", description="Python logging level.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"

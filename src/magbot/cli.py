@@ -1,0 +1,178 @@
+"""The ``magbot`` command line: ingest, ask, eval, serve.
+
+Domain errors become one-line messages on standard error here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from pydantic import ValidationError
+
+from ._errors import MagbotError
+from ._models import Answer, Turn
+from ._settings import Settings
+from .safety import DISCLAIMER
+
+if TYPE_CHECKING:
+    from .pipeline import Magbot
+
+log = logging.getLogger("magbot")
+
+
+def _bot(settings: Settings) -> Magbot:
+    from .pipeline import Magbot
+
+    return Magbot(settings)
+
+
+def _open(bot: Magbot) -> None:
+    started = time.perf_counter()
+
+    def announce() -> None:
+        print("magbot: no index yet, building it first (this happens once)...", file=sys.stderr, flush=True)
+
+    report = bot.open(on_build=announce)
+    if report is not None:
+        print(
+            f"magbot: index built ({report.chunks} passages, {time.perf_counter() - started:.1f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer as a person reads it in a terminal."""
+    lines = [answer.answer]
+    if answer.citations:
+        lines += ["", "Sources:"]
+        for c in answer.citations:
+            lines.append(f"{c.marker} {c.authors} ({c.year}). {c.title}. {c.journal}.")
+            lines.append(f"    {c.evidence_label}: {c.evidence_note}")
+            if c.url:
+                lines.append(f"    {c.url}")
+    lines += ["", answer.disclaimer]
+    return "\n".join(lines)
+
+
+def _parse_request(line: str) -> tuple[object, list[Turn], str | None]:
+    """A batch line: plain text, or a JSON object with question and optional history."""
+    if not line.lstrip().startswith("{"):
+        return line.rstrip("\n"), [], None
+    try:
+        data = json.loads(line)
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        history = [Turn.model_validate(t) for t in data.get("history") or []]
+        return data.get("question", ""), history, None
+    except (ValueError, ValidationError) as exc:
+        problem = 'The request line is not valid JSON of the form {"question": "...", "history": [...]}'
+        return "", [], f"{problem} ({type(exc).__name__})."
+
+
+def _ask_stream(bot: Magbot, lines: Iterable[str], out: TextIO, as_json: bool) -> None:
+    for line in lines:
+        if not line.strip() and not as_json:
+            continue
+        question, history, problem = _parse_request(line)
+        if problem:
+            answer = Answer(question="", status="invalid", answer=problem, disclaimer=DISCLAIMER, mode="none")
+        else:
+            answer = bot.ask(question, history)
+        out.write((answer.model_dump_json() if as_json else format_answer(answer) + "\n") + "\n")
+        out.flush()
+
+
+def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    bot = _bot(settings)
+    report = bot.ingest(progress=sys.stderr.isatty())
+    kb = bot.knowledge
+    state = "built" if report.built else "up to date, nothing to embed"
+    print(f"index {report.version}: {state}")
+    print(
+        f"sources: {len(kb.sources)}  passages: {report.chunks}  sentences: {report.sentences}  "
+        f"seconds: {report.seconds:.2f}"
+    )
+    print(f"location: {settings.index_dir}")
+    return 0
+
+
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    bot = _bot(settings)
+    _open(bot)
+    if args.question:
+        answer = bot.ask(" ".join(args.question))
+        print(answer.model_dump_json() if args.json else format_answer(answer), flush=True)
+    else:
+        _ask_stream(bot, sys.stdin, sys.stdout, args.json)
+    return 0
+
+
+def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .evaluate import DEFAULT_SET, load_items, run_eval
+
+    bot = _bot(settings)
+    _open(bot)
+    report = run_eval(bot, load_items(Path(args.set) if args.set else DEFAULT_SET))
+    print(report.table())
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from .ui import serve
+
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="magbot", description="Cited answers about magnesium and nerve pain.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("ingest", help="build the index from the knowledge folder (no work if up to date)")
+    ask = sub.add_parser("ask", help="answer a question (or one per line of standard input)")
+    ask.add_argument("question", nargs="*", help="the question; omit to read standard input")
+    ask.add_argument("--json", action="store_true", help="print the answer object as one line of JSON")
+    ev = sub.add_parser("eval", help="score magbot on the evaluation question set")
+    ev.add_argument("--set", help="a question set YAML file (default: eval/questions.yaml)")
+    serve = sub.add_parser("serve", help="run the web chat")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    return parser
+
+
+COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        print(f"magbot: error: setting MAGBOT_{str(err['loc'][0]).upper()}: {err['msg']}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return COMMANDS[args.command](settings, args)
+    except MagbotError as exc:
+        print(f"magbot: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("magbot: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""``magbot eval``: run the question set in ``eval/questions.yaml`` and score citations and statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._errors import KnowledgeError
+from ._models import Answer, Turn
+from .pipeline import Magbot
+
+DEFAULT_SET = Path(__file__).resolve().parents[2] / "eval" / "questions.yaml"
+DECLINES = {"not_in_sources", "out_of_scope"}
+
+
+class EvalItem(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    cat: str
+    q: str
+    status: str | list[str]
+    expect: list[str] = Field(default_factory=list)
+    relevant: list[str] = Field(default_factory=list)
+    history: list[Turn] = Field(default_factory=list)
+
+    @property
+    def statuses(self) -> set[str]:
+        return {self.status} if isinstance(self.status, str) else set(self.status)
+
+
+@dataclass
+class ItemResult:
+    item: EvalItem
+    answer: Answer
+    status_ok: bool
+    hit: bool | None
+    cited: list[str]
+    relevant_cited: int
+
+
+@dataclass
+class Report:
+    results: list[ItemResult] = field(default_factory=list)
+
+    def _rate(self, pairs: list[bool]) -> float:
+        return sum(pairs) / len(pairs) if pairs else 1.0
+
+    @property
+    def hit_rate(self) -> float:
+        return self._rate([bool(r.hit) for r in self.results if r.hit is not None])
+
+    @property
+    def precision(self) -> float:
+        cited = sum(len(r.cited) for r in self.results if r.hit is not None)
+        good = sum(r.relevant_cited for r in self.results if r.hit is not None)
+        return good / cited if cited else 1.0
+
+    @property
+    def decline_accuracy(self) -> float:
+        return self._rate([r.status_ok for r in self.results if r.item.statuses <= DECLINES])
+
+    @property
+    def urgent_accuracy(self) -> float:
+        return self._rate([r.status_ok for r in self.results if r.item.statuses == {"urgent"}])
+
+    @property
+    def status_accuracy(self) -> float:
+        return self._rate([r.status_ok for r in self.results])
+
+    @property
+    def mean_latency_ms(self) -> float:
+        return sum(r.answer.latency_ms for r in self.results) / max(1, len(self.results))
+
+    def failures(self) -> list[ItemResult]:
+        return [r for r in self.results if not r.status_ok or r.hit is False or r.relevant_cited < len(r.cited)]
+
+    def table(self) -> str:
+        answerable = sum(1 for r in self.results if r.hit is not None)
+        rows = [
+            ("questions", f"{len(self.results)}", ""),
+            ("citation hit rate", f"{self.hit_rate:.3f}", f"{answerable} answerable; goal >= 0.95"),
+            ("citation precision", f"{self.precision:.3f}", "goal >= 0.90"),
+            ("decline accuracy", f"{self.decline_accuracy:.3f}", "goal 1.00"),
+            ("urgent accuracy", f"{self.urgent_accuracy:.3f}", "goal 1.00"),
+            ("status accuracy", f"{self.status_accuracy:.3f}", "all questions"),
+            ("mean latency", f"{self.mean_latency_ms:.1f} ms", ""),
+        ]
+        width = max(len(r[0]) for r in rows)
+        lines = [f"{'metric':<{width}}  {'value':>9}  note", "-" * (width + 30)]
+        lines += [f"{name:<{width}}  {value:>9}  {note}" for name, value, note in rows]
+        for r in self.failures():
+            lines.append(f"  miss {r.item.id}: status={r.answer.status} cited={r.cited} expected={r.item.expect}")
+        return "\n".join(lines)
+
+
+def load_items(path: Path = DEFAULT_SET) -> list[EvalItem]:
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return [EvalItem.model_validate(x) for x in raw]
+    except (OSError, yaml.YAMLError, ValueError, TypeError) as exc:
+        raise KnowledgeError(path, f"unusable question set: {exc}".splitlines()[0]) from exc
+
+
+def run_eval(bot: Magbot, items: list[EvalItem]) -> Report:
+    report = Report()
+    for item in items:
+        answer = bot.ask(item.q, item.history)
+        cited = [c.id for c in answer.citations]
+        answerable = item.statuses == {"answered"}
+        hit = bool(set(cited) & set(item.expect)) if answerable else None
+        ok_ids = set(item.expect) | set(item.relevant)
+        report.results.append(
+            ItemResult(item, answer, answer.status in item.statuses, hit, cited, sum(1 for c in cited if c in ok_ids))
+        )
+    return report

@@ -1,0 +1,114 @@
+"""Load and validate the knowledge folder: ``article.md`` plus ``studies/*.md``.
+
+Each file is Markdown with a YAML front matter block between ``---`` lines. Any problem raises
+:class:`KnowledgeError` naming the file and, where known, the field, before anything is indexed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ._errors import KnowledgeError
+from ._models import Source
+
+_FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n(.*)\Z", re.DOTALL)
+CITE_RE = re.compile(r"\((\d+(?:\s*,\s*\d+)*)\)")
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """All sources, validated, in a stable order (article first, then studies by number/id)."""
+
+    sources: tuple[Source, ...]
+    fingerprint: str  # hash of every file's bytes, for index naming
+
+    def get(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(source_id)
+
+    @property
+    def by_id(self) -> dict[str, Source]:
+        return {s.id: s for s in self.sources}
+
+
+def _read_file(path: Path) -> Source:
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise KnowledgeError(path, f"not UTF-8 text ({exc.reason})") from exc
+    except OSError as exc:
+        raise KnowledgeError(path, f"cannot read ({exc.strerror})") from exc
+    match = _FRONT.match(text.replace("\r\n", "\n"))
+    if not match:
+        raise KnowledgeError(path, "missing front matter: the file must start with a '---' YAML block")
+    try:
+        meta: Any = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(path, f"front matter is not valid YAML ({exc})".replace("\n", " ")) from exc
+    if not isinstance(meta, dict):
+        raise KnowledgeError(path, "front matter must be a mapping of field: value")
+    data = {k: v for k, v in meta.items()}
+    for key in ("pmid", "volume", "issue", "pages"):
+        if isinstance(data.get(key), int):
+            data[key] = str(data[key])
+    for key in ("authors", "key_numbers"):
+        if isinstance(data.get(key), list):
+            data[key] = tuple(data[key])
+    data["body"] = match.group(2).strip()
+    try:
+        source = Source.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or None
+        raise KnowledgeError(path, err["msg"], field=field) from exc
+    if source.kind == "study":
+        for required in ("authors", "year", "journal", "study_type", "evidence_note"):
+            if not getattr(source, required):
+                raise KnowledgeError(path, "is required for a study", field=required)
+        if not source.url:
+            raise KnowledgeError(path, "a study needs at least one of pmid, pmcid or doi", field="pmid")
+        if source.id.startswith("ref-") and source.id != f"ref-{source.number}":
+            raise KnowledgeError(path, f"id {source.id} does not match number {source.number}", field="id")
+    return source
+
+
+def load_knowledge(folder: Path) -> KnowledgeBase:
+    """Read and validate every knowledge file under ``folder``."""
+    if not folder.is_dir():
+        raise KnowledgeError(folder, "knowledge folder not found")
+    article_path = folder / "article.md"
+    if not article_path.is_file():
+        raise KnowledgeError(article_path, "missing: the knowledge folder needs article.md")
+    study_paths = sorted((folder / "studies").glob("*.md"))
+    digest = hashlib.sha256()
+    sources: list[Source] = []
+    for path in [article_path, *study_paths]:
+        source = _read_file(path)
+        if path == article_path and source.kind != "article":
+            raise KnowledgeError(path, "must be 'article'", field="kind")
+        if path != article_path and source.kind != "study":
+            raise KnowledgeError(path, "must be 'study'", field="kind")
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        sources.append(source)
+    seen: dict[str, Path] = {}
+    for source, path in zip(sources, [article_path, *study_paths], strict=True):
+        if source.id in seen:
+            raise KnowledgeError(path, f"duplicate id '{source.id}' (also in {seen[source.id].name})", "id")
+        seen[source.id] = path
+    numbers = {s.number for s in sources if s.number is not None}
+    for match in CITE_RE.finditer(sources[0].body):
+        for n in match.group(1).split(","):
+            if int(n) not in numbers:
+                raise KnowledgeError(article_path, f"cites ({n.strip()}) but no study has number {n.strip()}")
+    studies = sorted(sources[1:], key=lambda s: (s.number is None, s.number or 0, s.id))
+    return KnowledgeBase(sources=(sources[0], *studies), fingerprint=digest.hexdigest())

@@ -1,0 +1,167 @@
+"""The composition root: one object that the CLI, the web UI and the API all call."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ._models import Answer, Chunk, Turn
+from ._settings import Settings
+from .answer import compose
+from .chunking import chunk_knowledge, index_text
+from .embed import Embedder
+from .ingest import KnowledgeBase, load_knowledge
+from .retrieve import HybridRetriever, resolve
+from .safety import (
+    CRISIS,
+    DISCLAIMER,
+    EMERGENCY,
+    is_dose_question,
+    normalise,
+    on_topic,
+    strip_injection,
+    urgent_kind,
+    validate,
+)
+from .store import BuildReport, VectorStore, index_version
+
+log = logging.getLogger(__name__)
+
+OUT_OF_SCOPE = (
+    "magbot only answers questions about magnesium and nerve (neuropathic) pain, using one consumer-health "
+    "article and the 9 studies it cites. You could ask, for example: “Does magnesium help nerve pain?”, "
+    "“What did the back pain trial find?” or “Is low magnesium linked to diabetic neuropathy?”"
+)
+INSTRUCTIONS_IGNORED = (
+    "magbot does not take instructions from messages; it only answers questions about magnesium and nerve pain "
+    "from its sources. "
+)
+_DOSE_TERMS = " dose mg daily twice oral intravenous"
+
+
+@dataclass(frozen=True)
+class _Ready:
+    kb: KnowledgeBase
+    chunks: list[Chunk]
+    store: VectorStore
+    retriever: HybridRetriever
+    vectors: dict[str, np.ndarray]
+    topic_terms: frozenset[str]
+
+
+class Magbot:
+    """Grounded question answering over the knowledge folder. Safe to share between threads."""
+
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings or Settings()
+        self.embedder = embedder or Embedder()
+        self._ready: _Ready | None = None
+        self._lock = threading.Lock()
+
+    # -- index ---------------------------------------------------------------------------------------------
+    def _plan(self) -> tuple[KnowledgeBase, list[Chunk], list[str], VectorStore]:
+        s = self.settings
+        kb = load_knowledge(s.knowledge_dir)
+        chunks = chunk_knowledge(kb, s.chunk_size, s.chunk_overlap)
+        texts = [index_text(c, kb.by_id[c.source_id]) for c in chunks]
+        version = index_version(self.embedder.name, s.chunk_size, s.chunk_overlap, kb.fingerprint)
+        return kb, chunks, texts, VectorStore(s.index_dir, version)
+
+    def ingest(self, progress: bool = False) -> BuildReport:
+        """Build the index for the current knowledge files and settings (no work if it is up to date)."""
+        _kb, chunks, texts, store = self._plan()
+        report = store.build(chunks, texts, self.embedder, progress=progress)
+        log.info("index %s: %s chunks (%s)", report.version, report.chunks, "built" if report.built else "reused")
+        return report
+
+    def open(self, on_build: Callable[[], None] | None = None) -> BuildReport | None:
+        """Load knowledge, model and index; build the index first if it is missing. Idempotent."""
+        with self._lock:
+            if self._ready is not None:
+                return None
+            kb, chunks, texts, store = self._plan()
+            report = None
+            if not store.exists():
+                if on_build:
+                    on_build()
+                report = store.build(chunks, texts, self.embedder)
+            self.embedder.load()
+            retriever = HybridRetriever(chunks, texts, store, self.embedder, self.settings.top_k)
+            authors = frozenset(a.split()[0].lower() for s in kb.sources for a in s.authors)
+            self._ready = _Ready(kb, chunks, store, retriever, store.sentence_vectors(), authors)
+            return report
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        self.open()
+        assert self._ready is not None
+        return self._ready.kb
+
+    @property
+    def index_version(self) -> str:
+        self.open()
+        assert self._ready is not None
+        return self._ready.store.version
+
+    # -- answering -----------------------------------------------------------------------------------------
+    def ask(self, question: object, history: Sequence[Turn] = ()) -> Answer:
+        start = time.perf_counter()
+        answer = self._answer(question, history)
+        answer.latency_ms = round((time.perf_counter() - start) * 1000, 1)
+        return answer
+
+    def _reply(self, question: str, status: str, text: str, **extra: object) -> Answer:
+        return Answer.model_validate(
+            {"question": question, "status": status, "answer": text, "disclaimer": DISCLAIMER, **extra}
+        )
+
+    def _answer(self, raw: object, history: Sequence[Turn]) -> Answer:
+        s = self.settings
+        shown = raw if isinstance(raw, str) and len(raw) <= s.max_question_chars else ""
+        check = validate(raw, s.max_question_chars)
+        if check.problem:
+            return self._reply(shown.replace("\x00", ""), "invalid", check.problem, mode="none")
+        assert isinstance(raw, str)
+        question = normalise(raw)
+        kind = urgent_kind(question)
+        if kind:
+            return self._reply(question, "urgent", CRISIS if kind == "self-harm" else EMERGENCY, mode="none")
+        cleaned, injected = strip_injection(question)
+        prefix = INSTRUCTIONS_IGNORED if injected else ""
+        self.open()
+        ready = self._ready
+        assert ready is not None
+        if not cleaned or not any(ch.isalpha() for ch in cleaned):
+            return self._reply(question, "out_of_scope", prefix + OUT_OF_SCOPE, mode="none")
+        query = ready.retriever.spell_fix(resolve(cleaned, history, s.max_history_turns))
+        if not on_topic(query.text, ready.topic_terms):
+            return self._reply(question, "out_of_scope", prefix + OUT_OF_SCOPE, mode="none", retrieval_query=query.text)
+        dose = is_dose_question(cleaned)
+        vector = self.embedder.embed_one(query.text)
+        keyword_query = replace(query, text=query.text + _DOSE_TERMS) if dose else query
+        hits = ready.retriever.retrieve(keyword_query, vector, boost=query.prior_sources)
+        composed = compose(
+            query.text,
+            hits,
+            vector,
+            ready.vectors,
+            ready.kb,
+            ready.retriever.vocabulary,
+            min_similarity=s.min_similarity,
+            max_sentences=s.max_sentences,
+            dose=dose,
+        )
+        return self._reply(
+            question,
+            composed.status,
+            prefix + composed.text,
+            citations=composed.citations,
+            index_version=ready.store.version,
+            retrieval_query=query.text,
+            mode="extractive" if composed.status == "answered" else "none",
+        )

@@ -1,0 +1,100 @@
+"""Hybrid retrieval: dense (Chroma) and keyword (BM25) rankings fused by reciprocal rank fusion.
+
+Also resolves follow-up questions against the conversation history before retrieval.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+from ._models import Chunk, Hit, Turn
+from .embed import Embedder
+from .store import VectorStore
+from .text import Vocabulary, content_terms, words
+
+RRF_K = 60
+_FOLLOW_UP = re.compile(
+    r"^(and|but|so|also|what about|how about|why|how long|how many|how much|was|were|is that|did (it|they|that)"
+    r"|does (it|that|this)|which)\b|\b(it|its|that|this|they|them|those|these|the same|there|he|she|the study"
+    r"|the trial|the review|that study|this study|that trial)\b",
+    re.IGNORECASE,
+)
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What retrieval searches for: the question, resolved against history when it is a follow-up."""
+
+    text: str
+    question: str
+    follow_up: bool
+    prior_sources: tuple[str, ...]  # sources cited in the previous answer
+
+
+def resolve(question: str, history: Sequence[Turn], max_turns: int) -> Query:
+    """Fold a follow-up question together with the previous user question it depends on."""
+    turns = list(history)[-max_turns:] if max_turns else []
+    last_user = next((t.content for t in reversed(turns) if t.role == "user"), None)
+    last_bot = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
+    prior = tuple(dict.fromkeys(f"ref-{n}" for n in _MARKER.findall(last_bot)))
+    terms = content_terms(question)
+    looks_dependent = bool(_FOLLOW_UP.search(question)) or len(terms) <= 3
+    if last_user and looks_dependent:
+        return Query(f"{last_user.strip()} {question.strip()}", question, True, prior)
+    return Query(question, question, False, ())
+
+
+class HybridRetriever:
+    """Dense + BM25 over the passages of one index version."""
+
+    def __init__(
+        self, chunks: Sequence[Chunk], texts: Sequence[str], store: VectorStore, embedder: Embedder, top_k: int
+    ) -> None:
+        self.chunks = list(chunks)
+        self.by_id = {c.id: c for c in self.chunks}
+        self.store = store
+        self.embedder = embedder
+        self.top_k = top_k
+        tokenized = [content_terms(t) for t in texts]
+        self.vocabulary = Vocabulary(t for doc in tokenized for t in doc)
+        self.words = Vocabulary(w for t in texts for w in words(t))
+        self._bm25 = BM25Okapi(tokenized)
+
+    def spell_fix(self, query: Query) -> Query:
+        """The query with misspelt words replaced by the closest word of the corpus."""
+        return replace(query, text=self.words.correct_text(query.text))
+
+    def keyword_terms(self, text: str) -> list[str]:
+        return content_terms(text)
+
+    def keyword_ranking(self, text: str) -> list[tuple[str, float]]:
+        terms = self.keyword_terms(text)
+        if not terms:
+            return []
+        scores = self._bm25.get_scores(terms)
+        order = np.argsort(-scores)
+        return [(self.chunks[i].id, float(scores[i])) for i in order if scores[i] > 0]
+
+    def retrieve(self, query: Query, vector: np.ndarray, boost: Sequence[str] = ()) -> list[Hit]:
+        """Fuse both rankings; passages of ``boost`` sources (cited just before) get one extra vote."""
+        depth = max(self.top_k * 2, 12)
+        dense = self.store.query(vector, min(depth, len(self.chunks)))
+        keyword = self.keyword_ranking(query.text)[:depth]
+        scores: dict[str, float] = {}
+        dense_rank = {cid: r for r, (cid, _) in enumerate(dense)}
+        keyword_rank = {cid: r for r, (cid, _) in enumerate(keyword)}
+        for ranking in (dense, keyword):
+            for rank, (cid, _) in enumerate(ranking):
+                scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        if boost:
+            for cid in scores:
+                if self.by_id[cid].source_id in boost:
+                    scores[cid] += 1.0 / (RRF_K + 1)
+        best = sorted(scores, key=lambda c: -scores[c])[: self.top_k]
+        return [Hit(self.by_id[c], scores[c], dense_rank.get(c), keyword_rank.get(c)) for c in best]

@@ -1,0 +1,186 @@
+"""Checks that run before retrieval: unreadable input, emergencies, scope, dose questions, injections.
+
+None of these ever calls a model: a refusal costs nothing and cannot be talked around.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .text import words
+
+DISCLAIMER = (
+    "General information from published studies, not medical advice. "
+    "Talk to a doctor or pharmacist about your own symptoms and treatment."
+)
+
+EMERGENCY = (
+    "This may be a medical emergency. Call your local emergency number now (911 in the US, 999 in the UK, "
+    "112 in the EU) or go to the nearest emergency department. Do not wait for an online answer, and do "
+    "not drive yourself if you feel unwell."
+)
+CRISIS = (
+    "You deserve support right now. If you might act on thoughts of harming yourself, call your local "
+    "emergency number (911, 999 or 112) immediately. You can also call or text 988 (Suicide and Crisis "
+    "Lifeline, US) or call Samaritans on 116 123 (UK and Ireland), any time, free. If you can, tell "
+    "someone near you how you feel."
+)
+
+_URGENT_PATTERNS = [
+    # stroke signs
+    r"\b(face|mouth|smile) (is )?(droop|drooping|sagging|numb)",
+    r"\bslurr?(ed|ing)? (speech|words)",
+    r"\bcan'?t (speak|talk|lift my arm|see)\b",
+    r"\b(having|have|had|think i'?m having) a stroke\b",
+    r"\bstroke (symptoms|signs) (right )?now\b",
+    # chest pain and breathing
+    r"\bchest (pain|pains|tightness|pressure)\b",
+    r"\b(crushing|tight) chest\b",
+    r"\bheart attack\b",
+    r"\bcan'?t breathe\b",
+    r"\b(trouble|difficulty|struggling) breathing\b",
+    r"\bshort(ness)? of breath\b",
+    # overdose
+    r"\boverdos(e|ed|ing)\b",
+    r"\btook (too many|too much|a whole|the whole|all (my|the|of))",
+    r"\b(swallowed|ate|taken) (a|the) (whole|entire) (bottle|pack|box)",
+    r"\bpoison(ed|ing)\b",
+    # suicidal thoughts
+    r"\bsuicid",
+    r"\bkill (myself|me)\b",
+    r"\bend (my|it all|my own) ?(life)?\b",
+    r"\bwant to die\b",
+    r"\bself[- ]?harm",
+    r"\bhurt myself\b",
+    r"\bbetter off dead\b",
+    r"\bno reason to live\b",
+    # sudden weakness, collapse
+    r"\bsudden(ly)? (weak|weakness|paraly|numb|can'?t move|collapsed|lost)",
+    r"\bcan'?t (move|feel) (my )?(legs|arm|arms|leg|face)\b",
+    r"\b(passed|passing) out\b",
+    r"\bunconscious\b",
+    r"\bfaint(ed|ing)\b",
+    r"\bseizure",
+    # loss of bladder or bowel control (cauda equina)
+    r"\b(lost|losing|loss of|no) (control (of|over) )?(my )?(bladder|bowel)",
+    r"\b(bladder|bowel) control\b",
+    r"\bcan'?t (control|hold) my (bladder|bowel|pee|urine|poo)",
+    r"\bwet myself\b",
+    r"\bsaddle (numbness|anaesthesia|anesthesia)\b",
+    r"\bnumb(ness)? (between my legs|in my groin|around my (anus|genitals))",
+    # signs of magnesium toxicity
+    r"\b(irregular|racing|slow) heart ?beat\b.*\bmagnesium\b|\bmagnesium\b.*\b(irregular|racing|slow) heart ?beat\b",
+]
+_URGENT = re.compile("|".join(f"(?:{p})" for p in _URGENT_PATTERNS), re.IGNORECASE)
+_SELF_HARM = re.compile(
+    r"suicid|kill (myself|me)|end (my|it all)|want to die|self[- ]?harm|hurt myself|"
+    r"better off dead|no reason to live",
+    re.IGNORECASE,
+)
+# A general question about a condition is not an emergency ("Does magnesium lower stroke risk?").
+_GENERAL = re.compile(r"\b(risk|prevent|studies|study|research|associated|linked|link)\b", re.IGNORECASE)
+_FIRST_PERSON = re.compile(
+    r"\b(i|i'm|im|my|me|mine|we|our|he|she|his|her|mum|mom|dad|husband|wife|son|"
+    r"daughter|friend|child|someone)\b",
+    re.IGNORECASE,
+)
+
+_INJECTION = re.compile(
+    r"(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+|your\s+|my\s+|previous\s+|prior\s+|above\s+)*"
+    r"(instructions?|rules?|prompts?|guidelines?|context)[^.?!]*[.?!]?|"
+    r"\b(you are now|act as|pretend (to be|you are)|system prompt|developer mode|jailbreak)\b[^.?!]*[.?!]?",
+    re.IGNORECASE,
+)
+_DOSE = re.compile(
+    r"\b(how much|how many (mg|milligrams?|pills|tablets|capsules)|dose|doses|dosage|dosing|mg\b|milligram"
+    r"|should i take|can i take|how often|amount)\b",
+    re.IGNORECASE,
+)
+
+# Words that put a question within magbot's subject: magnesium, nerves, pain, diabetes, the studies.
+TOPIC_TERMS = frozenset(
+    """
+    magnesium mg magnesia mineral minerals supplement supplements supplementation supplementing nerve
+    nerves nervous neuropathy neuropathic neuropathies neuron neurons neural neurological
+    polyneuropathy pain pains painful ache aching hurts sciatic sciatica diabetes diabetic diabetics
+    glucose sugar insulin hba1c tingling numbness numb burning pins needles nmda regeneration
+    regenerate regrow deficiency deficient analgesic analgesia painkiller painkillers opioid opioids
+    oxycodone pregabalin gabapentin back spine lumbar study studies trial trials research evidence
+    article source sources paper papers meta-analysis review reviews protocol rats rat mice mouse
+    animal serum conduction axon axons schwann dose dosage doses oxide sulphate sulfate citrate
+    glycinate chloride threonate epsom peripheral neuralgia shingles fibromyalgia cramps cramp migraine
+    migraines headache muscle muscles foods diet food
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    problem: str | None  # why the input is invalid, or None
+
+
+def normalise(raw: str) -> str:
+    text = unicodedata.normalize("NFKC", raw)
+    return " ".join(text.split())
+
+
+def validate(raw: object, max_chars: int) -> Check:
+    """Reject input that is not a readable question; the message says what was wrong."""
+    if not isinstance(raw, str):
+        return Check("The question must be text.")
+    if (
+        "\x00" in raw
+        or sum(1 for ch in raw if unicodedata.category(ch) in ("Cc", "Co", "Cs", "Cn") and ch not in "\n\r\t") > 0
+    ):
+        return Check("The question contains binary or unreadable characters. Please type it as plain text.")
+    if "\ufffd" in raw:
+        return Check("The question is not readable text (it looks like a file or a broken encoding).")
+    text = normalise(raw)
+    if not text:
+        return Check("The question is empty. Please type a question about magnesium and nerve pain.")
+    if len(text) > max_chars:
+        return Check(
+            f"The question is too long ({len(text)} characters; the limit is {max_chars}). "
+            "Please shorten it to the question itself."
+        )
+    if not any(ch.isalnum() for ch in text):
+        return Check("The question has no words in it. Please type a question about magnesium and nerve pain.")
+    if len(words(text)) == 0:
+        return Check("The question has no words magbot can read. Please ask in English.")
+    return Check(None)
+
+
+def urgent_kind(text: str) -> str | None:
+    """'self-harm', 'emergency' or None."""
+    if _SELF_HARM.search(text):
+        return "self-harm"
+    match = _URGENT.search(text)
+    if not match:
+        return None
+    if _GENERAL.search(text) and not _FIRST_PERSON.search(text):
+        return None
+    return "emergency"
+
+
+def strip_injection(text: str) -> tuple[str, bool]:
+    """Remove instructions aimed at the bot; return the remaining question and whether any were found."""
+    cleaned, n = _INJECTION.subn(" ", text)
+    return " ".join(cleaned.split()), n > 0
+
+
+def is_dose_question(text: str) -> bool:
+    return bool(_DOSE.search(text))
+
+
+def on_topic(text: str, extra_terms: frozenset[str] = frozenset()) -> bool:
+    """Whether any word (allowing for typos) belongs to magbot's subject."""
+    vocabulary = TOPIC_TERMS | extra_terms
+    for word in words(text):
+        if word in vocabulary or (word.endswith("s") and word[:-1] in vocabulary):
+            return True
+        if len(word) >= 5 and difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.8):
+            return True
+    return False

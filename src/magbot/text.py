@@ -1,0 +1,93 @@
+"""Small text helpers shared by retrieval and scope checks: tokens, stems, fuzzy vocabulary matches."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache, lru_cache
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+_WORD = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers him his how i if in into is it its itself just me more most my no nor
+    not now of off on once only or other our out over own same she should so some such than that the
+    their them then there these they this those through to too under until up very was we were what
+    when where which while who whom why will with would you your yours i'm im ive i've dont don't
+    doesn't isnt is there's whats what's tell know please thanks thank hi hello anything something get
+    got give
+    """.split()
+)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("’", "'"))
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to match plural/verb forms in a small English corpus."""
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            break
+    return word
+
+
+def content_terms(text: str) -> list[str]:
+    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+@cache
+def _english() -> Any:
+    """An English dictionary (pyspellchecker), loaded once; read-only afterwards."""
+    from spellchecker import SpellChecker
+
+    return SpellChecker(distance=1)
+
+
+class Vocabulary:
+    """Known words, with typo correction for words it does not know."""
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        self.terms = frozenset(terms)
+        self._sorted = sorted(self.terms)
+        self._prefixes = frozenset(t[:6] for t in self._sorted if len(t) >= 6)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one vocabulary per index, kept for the process
+    def spell(self, word: str) -> str | None:
+        """A word of this vocabulary that ``word`` is a misspelling of, or None.
+
+        Real English words are left alone ("last" is not "least"); a misspelling is only ever corrected to
+        a word the corpus uses, so an unknown drug name is never turned into a different known one.
+        """
+        english = _english()
+        if word in english:
+            return None
+        near = [w for w in english.edit_distance_1(word) if w in self.terms]
+        if near:
+            return str(max(near, key=lambda w: (english.word_usage_frequency(w), w)))
+        if len(word) < 5:
+            return None
+        match = process.extractOne(word, self._sorted, scorer=fuzz.ratio, score_cutoff=85)
+        return str(match[0]) if match else None
+
+    def covers(self, term: str) -> bool:
+        """Whether the term, or a word sharing its first six letters, is known."""
+        return term in self.terms or (len(term) >= 6 and term[:6] in self._prefixes)
+
+    def correct_text(self, text: str) -> str:
+        """The text with misspelt words replaced by the closest known word."""
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            lower = word.lower()
+            if lower in STOPWORDS or lower in self.terms or len(lower) < 3:
+                return word
+            return self.spell(lower) or word
+
+        return re.sub(r"[A-Za-z][A-Za-z'-]*", fix, text)
