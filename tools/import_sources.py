@@ -72,6 +72,7 @@ def import_studies(src: Path, out: Path) -> None:
             if field == "authors":
                 value = [re.sub(r"\s*\(.*\)$", "", a) for a in value]
             meta[field] = value
+        meta["aliases"] = []  # names people use for the study ("the back pain trial"); filled in by hand
         meta["evidence_level"] = level
         meta["evidence_note"] = note
         body = "\n\n".join(p.strip().replace("\n", " ") for p in study["summary"].split("\n\n") if p.strip())
@@ -100,6 +101,7 @@ def import_article(src: Path, out: Path) -> None:
         "id": "article",
         "kind": "article",
         "title": title,
+        "evidence_note": "The consumer article itself; no study is cited for this statement.",
         "note": "Consumer-health article; its numbered citations (n) refer to knowledge/studies/ref-n.md.",
     }
     (out / "article.md").write_text(_dump_front_matter(meta, "\n\n".join(blocks)), encoding="utf-8")

@@ -44,6 +44,7 @@ class Source(BaseModel):
     evidence_note: str | None = None
     supports_article_claim: str | None = None
     key_numbers: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # names a reader may use for the source: "the back pain trial", an author
     notes: str | None = None
     note: str | None = None
     body: str = Field(min_length=20)

@@ -30,6 +30,20 @@ GENERIC = frozenset(
         stabbing ache aches aching sore hurt hurts painful symptom symptoms suffer suffering"""
     )
 )
+# Words for a change in a measure; a question about one matches a sentence reporting any of them.
+_CHANGE = frozenset(
+    content_terms(
+        "fall falls fell drop drops dropped decrease decreased reduce reduced reduction lower lowered "
+        "decline declined improve improved improvement rise rose increase increased change changed"
+    )
+)
+
+
+def _terms(text: str) -> set[str]:
+    return {"<change>" if t in _CHANGE else t for t in content_terms(text)}
+
+
+_FIGURE = re.compile(r"\d+\.\d+|\d+(\.\d+)?\s*%|\bp\s*[=<]|\b\d{2,}\b")
 _DOSE_FIGURE = re.compile(r"\b\d+(\.\d+)?\s*(mg|g|ml|mmol)\b", re.IGNORECASE)
 
 EVIDENCE_LEAD = "How strong is this evidence?"
@@ -57,7 +71,13 @@ class Composed:
 
 
 def _candidates(
-    hits: Sequence[Hit], qvec: np.ndarray, vectors: dict[str, np.ndarray], query_terms: set[str], dose: bool
+    hits: Sequence[Hit],
+    qvec: np.ndarray,
+    vectors: dict[str, np.ndarray],
+    query_terms: set[str],
+    dose: bool,
+    numbers: bool,
+    named: frozenset[str],
 ) -> list[Candidate]:
     out: list[Candidate] = []
     for rank, hit in enumerate(hits):
@@ -66,13 +86,28 @@ def _candidates(
             if vec is None or sentence.text.endswith("?") or len(sentence.text) < 25:
                 continue
             sim = float(np.dot(qvec, vec))
-            terms = set(content_terms(sentence.text))
+            terms = _terms(sentence.text)
             overlap = len(terms & query_terms) / max(1, len(query_terms))
-            score = sim + 0.15 * overlap + 0.02 * (len(hits) - rank) / len(hits)
+            score = sim + 0.25 * overlap + 0.02 * (len(hits) - rank) / len(hits)
             if dose and _DOSE_FIGURE.search(sentence.text):
                 score += 0.2
+            if numbers and _FIGURE.search(sentence.text):
+                score += 0.1
+            if named.intersection(sentence.supports):
+                score += 0.12
             out.append(Candidate(hit.chunk, rank, i, sentence, sim, score))
     return out
+
+
+def named_sources(question: str, kb: KnowledgeBase) -> frozenset[str]:
+    """Studies the question names: by an alias from its knowledge file or an author's surname."""
+    named = set()
+    for source in kb.sources:
+        by_alias = any(re.search(rf"\b{re.escape(a)}\b", question, re.IGNORECASE) for a in source.aliases)
+        by_author = any(re.search(rf"\b{re.escape(a.split()[0])}\b", question) for a in source.authors)
+        if by_alias or by_author:
+            named.add(source.id)
+    return frozenset(named)
 
 
 def coverage(question: str, hits: Sequence[Hit], vocabulary: Vocabulary) -> float:
@@ -130,10 +165,13 @@ def compose(
     min_similarity: float,
     max_sentences: int,
     dose: bool,
+    numbers: bool = False,
 ) -> Composed:
     """Build an answer from retrieved sentences, or say the sources do not cover the question."""
-    query_terms = set(content_terms(question))
-    cands = _candidates(hits, qvec, vectors, query_terms, dose)
+    query_terms = _terms(question)
+    cands = _candidates(hits, qvec, vectors, query_terms, dose, numbers, named_sources(question, kb))
+    if dose and any(_DOSE_FIGURE.search(c.sentence.text) for c in cands):
+        cands = [c for c in cands if _DOSE_FIGURE.search(c.sentence.text)]
     if not cands or max(c.similarity for c in cands) < min_similarity or coverage(question, hits, vocabulary) < 0.5:
         return Composed("not_in_sources", _decline_text(hits, kb))
     chosen = _select(cands, vectors, max_sentences, margin=0.12)

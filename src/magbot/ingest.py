@@ -40,7 +40,7 @@ class KnowledgeBase:
         return {s.id: s for s in self.sources}
 
 
-def _read_file(path: Path) -> Source:
+def _read_file(path: Path, kind: str) -> Source:
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8")
@@ -57,11 +57,13 @@ def _read_file(path: Path) -> Source:
         raise KnowledgeError(path, f"front matter is not valid YAML ({exc})".replace("\n", " ")) from exc
     if not isinstance(meta, dict):
         raise KnowledgeError(path, "front matter must be a mapping of field: value")
-    data = {k: v for k, v in meta.items()}
+    data = dict(meta)
+    if data.get("kind") != kind:
+        raise KnowledgeError(path, f"must be '{kind}' for a file in this place", field="kind")
     for key in ("pmid", "volume", "issue", "pages"):
         if isinstance(data.get(key), int):
             data[key] = str(data[key])
-    for key in ("authors", "key_numbers"):
+    for key in ("authors", "key_numbers", "aliases"):
         if isinstance(data.get(key), list):
             data[key] = tuple(data[key])
     data["body"] = match.group(2).strip()
@@ -93,11 +95,7 @@ def load_knowledge(folder: Path) -> KnowledgeBase:
     digest = hashlib.sha256()
     sources: list[Source] = []
     for path in [article_path, *study_paths]:
-        source = _read_file(path)
-        if path == article_path and source.kind != "article":
-            raise KnowledgeError(path, "must be 'article'", field="kind")
-        if path != article_path and source.kind != "study":
-            raise KnowledgeError(path, "must be 'study'", field="kind")
+        source = _read_file(path, "article" if path == article_path else "study")
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
         sources.append(source)
     seen: dict[str, Path] = {}

@@ -21,6 +21,7 @@ from .safety import (
     CRISIS,
     DISCLAIMER,
     EMERGENCY,
+    asks_for_numbers,
     is_dose_question,
     normalise,
     on_topic,
@@ -155,6 +156,7 @@ class Magbot:
             min_similarity=s.min_similarity,
             max_sentences=s.max_sentences,
             dose=dose,
+            numbers=asks_for_numbers(cleaned),
         )
         return self._reply(
             question,

@@ -95,8 +95,13 @@ _INJECTION = re.compile(
     re.IGNORECASE,
 )
 _DOSE = re.compile(
-    r"\b(how much|how many (mg|milligrams?|pills|tablets|capsules)|dose|doses|dosage|dosing|mg\b|milligram"
-    r"|should i take|can i take|how often|amount)\b",
+    r"\b(how much (magnesium|mg|of it|should|do i|can i|is safe|to take)|how many (mg|milligrams?|pills|tablets"
+    r"|capsules)|dose|doses|dosage|dosing|milligrams?|should i take|can i take|how often should)\b",
+    re.IGNORECASE,
+)
+_QUANTITY = re.compile(
+    r"\b(how (much|many|long|often|big|large)|by what|what (percentage|proportion|number)"
+    r"|number of|figures?|numbers?|statistic)",
     re.IGNORECASE,
 )
 
@@ -173,6 +178,10 @@ def strip_injection(text: str) -> tuple[str, bool]:
 
 def is_dose_question(text: str) -> bool:
     return bool(_DOSE.search(text))
+
+
+def asks_for_numbers(text: str) -> bool:
+    return bool(_QUANTITY.search(text))
 
 
 def on_topic(text: str, extra_terms: frozenset[str] = frozenset()) -> bool:
