@@ -92,11 +92,10 @@ def _ask_stream(bot: Magbot, lines: Iterable[str], out: TextIO, as_json: bool) -
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     bot = _bot(settings)
     report = bot.ingest(progress=sys.stderr.isatty())
-    kb = bot.knowledge
     state = "built" if report.built else "up to date, nothing to embed"
     print(f"index {report.version}: {state}")
     print(
-        f"sources: {len(kb.sources)}  passages: {report.chunks}  sentences: {report.sentences}  "
+        f"sources: {report.sources}  passages: {report.chunks}  sentences: {report.sentences}  "
         f"seconds: {report.seconds:.2f}"
     )
     print(f"location: {settings.index_dir}")

@@ -36,6 +36,7 @@ def index_version(model: str, chunk_size: int, chunk_overlap: int, fingerprint: 
 class BuildReport:
     version: str
     built: bool  # False when an up-to-date index was reused
+    sources: int
     chunks: int
     sentences: int
     seconds: float
@@ -90,8 +91,9 @@ class VectorStore:
         """Embed and store ``chunks`` (``texts`` are their index texts) unless this version exists."""
         start = time.perf_counter()
         n_sent = sum(len(c.sentences) for c in chunks)
+        n_sources = len({c.source_id for c in chunks})
         if self.exists():
-            return BuildReport(self.version, False, len(chunks), n_sent, time.perf_counter() - start)
+            return BuildReport(self.version, False, n_sources, len(chunks), n_sent, time.perf_counter() - start)
         sentences = [(f"{c.id}#{i}", s.text, c.id) for c in chunks for i, s in enumerate(c.sentences)]
         all_texts = texts + [t for _, t, _ in sentences]
         vectors = self._embed_with_progress(all_texts, embedder, progress)
@@ -121,7 +123,7 @@ class VectorStore:
         except Exception as exc:
             raise IndexError_(f"cannot write the index at {self.path}: {exc}") from exc
         self._drop_stale()
-        return BuildReport(self.version, True, len(chunks), n_sent, time.perf_counter() - start)
+        return BuildReport(self.version, True, n_sources, len(chunks), n_sent, time.perf_counter() - start)
 
     def _create(self, name: str) -> Any:
         return self._client.create_collection(
