@@ -9,6 +9,6 @@ if __name__ == "__main__":
     offline_environment()
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from magbot.ui import serve
+    from magbot.server import serve
 
     serve(settings)

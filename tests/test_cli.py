@@ -90,3 +90,15 @@ def test_bad_setting_is_a_one_line_error(tmp_path: Path) -> None:
     )
     assert env_proc.returncode == 2
     assert env_proc.stderr.strip().startswith("magbot: error: setting MAGBOT_TOP_K")
+
+
+def test_bad_input_lines_get_invalid_answers_not_tracebacks(built_data_dir: Path) -> None:
+    huge = "why " * 25_000  # 100 kB on one line
+    binary = "\x00\x01\x02\x7fELF\x03"
+    proc = run(["ask", "--json"], built_data_dir, "\n".join([huge, binary, "?!?!...", "   "]) + "\n")
+    assert proc.returncode == 0, proc.stderr
+    answers = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [a["status"] for a in answers] == ["invalid"] * 4
+    assert "too long" in answers[0]["answer"] and "binary" in answers[1]["answer"]
+    assert "no words" in answers[2]["answer"] and "empty" in answers[3]["answer"]
+    assert "Traceback" not in proc.stderr

@@ -126,9 +126,21 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from .ui import serve
+    from .server import serve
 
     serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
+    from .feedback import FeedbackStore
+
+    text = FeedbackStore(settings.feedback_path).export(args.format)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -144,10 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web chat")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
+    fb = sub.add_parser("feedback", help="work with feedback given in the web chat")
+    fb_sub = fb.add_subparsers(dest="action", required=True)
+    export = fb_sub.add_parser("export", help="write all feedback as CSV or JSON")
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
     return parser
 
 
-COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
+COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve, "feedback": cmd_feedback}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,16 +1,17 @@
-"""A basic Gradio chat over the pipeline. The chat logic is plain functions, tested without a browser."""
+"""The web chat (Gradio Blocks). Chat logic lives in plain functions that tests call without a browser.
 
-from __future__ import annotations
+No per-user state lives at module level: each browser session keeps its own answers in ``gr.State``.
+"""
 
 import html
 import logging
-from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
-from ._models import Answer, Turn
-from ._settings import Settings
-from .embed import offline_environment
+from ._models import EVIDENCE_LABELS, Answer, Citation, Turn
+from .feedback import REASONS, FeedbackStore
 from .pipeline import Magbot
+from .safety import DISCLAIMER
 
 log = logging.getLogger(__name__)
 
@@ -20,96 +21,223 @@ STARTERS = [
     "Is low magnesium linked to nerve function in diabetes?",
     "How much magnesium did the studies use?",
 ]
-_STATUS_HEADINGS = {
-    "urgent": "**⚠️ Urgent: get emergency help now**",
-    "not_in_sources": "**Not covered by magbot's sources**",
-    "out_of_scope": "**Outside what magbot covers**",
-    "invalid": "**Please check your question**",
+_STATUS_BANNERS = {
+    "urgent": ("urgent", "Urgent: get emergency help now"),
+    "not_in_sources": ("decline", "Not covered by magbot's sources"),
+    "out_of_scope": ("decline", "Outside what magbot covers"),
+    "invalid": ("decline", "Please check your question"),
 }
+_HELP = "magbot can tell you what one article on magnesium and nerve pain and its 9 studies say. Try: " + " · ".join(
+    f"“{q}”" for q in STARTERS[:3]
+)
+ERROR_MESSAGE = "Sorry, magbot could not answer just now. Please try again in a moment."
+_E = html.escape
 
 
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict):
-        return str(content.get("text") or content.get("content") or "")
-    if isinstance(content, list):
-        return " ".join(_text_of(part) for part in content)
-    return ""
+def _paragraphs(text: str) -> str:
+    return "".join(f"<p>{_E(p)}</p>" for p in text.split("\n\n") if p.strip())
 
 
-def history_to_turns(history: list[Any] | None) -> list[Turn]:
-    """Gradio's message history (dicts or message objects) as magbot turns."""
-    turns: list[Turn] = []
-    for message in history or []:
-        role = message.get("role") if isinstance(message, dict) else getattr(message, "role", None)
-        content = message.get("content") if isinstance(message, dict) else getattr(message, "content", "")
-        text = _text_of(content).strip()
-        if role in ("user", "assistant") and text:
-            turns.append(Turn(role=role, content=text[:20_000]))
-    return turns
-
-
-def _md(text: str) -> str:
-    """Escape text so that neither HTML nor Markdown links or images in it can take effect."""
-    escaped = html.escape(text, quote=False)
-    for ch in "\\`*_[]()!<>#|":
-        escaped = escaped.replace(ch, "\\" + ch)
-    return escaped.replace("\\[", "[").replace("\\]", "]")  # markers stay readable; no "(" follows them
-
-
-def render(answer: Answer) -> str:
-    """The answer as chat Markdown: heading by status, text with markers, numbered source list."""
-    parts = []
-    if answer.status in _STATUS_HEADINGS:
-        parts.append(_STATUS_HEADINGS[answer.status])
-    parts.append(_md(answer.answer).replace("\n\n", "\n\n"))
-    if answer.citations:
-        lines = ["**Sources**"]
-        for c in answer.citations:
-            title = _md(c.title)
-            link = f"[{title}]({c.url})" if c.url else title
-            lines.append(
-                f"- {c.marker} {_md(c.authors)} ({c.year}). {link}. *{_md(c.journal or '')}*. "
-                f"**{_md(c.evidence_label)}**: {_md(c.evidence_note or '')}"
-            )
-        parts.append("\n".join(lines))
-    parts.append(f"_{_md(answer.disclaimer)}_")
-    return "\n\n".join(parts)
-
-
-def make_chat_fn(bot: Magbot) -> Callable[[str, list[Any] | None], str]:
-    def chat(message: str, history: list[Any] | None) -> str:
-        try:
-            return render(bot.ask(message, history_to_turns(history)))
-        except Exception:
-            log.exception("answering failed")
-            return "Sorry, magbot hit a problem answering that. Please try again in a moment."
-
-    return chat
-
-
-def build_app(bot: Magbot) -> Any:
-    offline_environment()
-    import gradio as gr
-
-    return gr.ChatInterface(
-        make_chat_fn(bot),
-        title="magbot: magnesium and nerve pain, with citations",
-        description=(
-            "Answers come only from one consumer-health article and the 9 studies it cites, each with its "
-            "citation and a note on how strong the study is. **Not medical advice.**"
-        ),
-        examples=STARTERS,
-        run_examples_on_click=True,
-        flagging_mode="never",
-        analytics_enabled=False,
+def source_card(c: Citation | dict[str, Any]) -> str:
+    """One numbered source card. Every value is escaped; only the source's own https URL becomes a link."""
+    d = c.model_dump() if isinstance(c, Citation) else c
+    url = d.get("url") or ""
+    title = _E(d.get("title") or "")
+    link = (
+        f'<a href="{_E(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
+        if url.startswith("https://")
+        else title
+    )
+    level = str(d.get("evidence_level") or "article")
+    return (
+        f'<div class="mb-card"><div class="mb-card-head"><span class="mb-marker">{_E(d["marker"])}</span> '
+        f'<span class="mb-badge mb-{_E(level)}">{_E(d.get("evidence_label") or EVIDENCE_LABELS.get(level, level))}'
+        f'</span></div><div class="mb-title">{link}</div>'
+        f'<div class="mb-meta">{_E(d.get("authors") or "")} ({_E(str(d.get("year") or "n.d."))}). '
+        f"<em>{_E(d.get('journal') or '')}</em></div>"
+        f'<div class="mb-note">{_E(d.get("evidence_note") or "")}</div>'
+        f"<details><summary>Supporting passage</summary><blockquote>{_E(d.get('quote') or '')}</blockquote>"
+        "</details></div>"
     )
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    bot = Magbot(settings)
-    bot.open()
-    app = build_app(bot)
-    log.warning("magbot ready on http://%s:%s", host or settings.host, port or settings.port)
-    app.launch(server_name=host or settings.host, server_port=port or settings.port, show_error=False)
+def render(answer: Answer) -> str:
+    """An answer as chat HTML: status banner, text with markers, numbered source cards, disclaimer."""
+    parts = []
+    if answer.status in _STATUS_BANNERS:
+        kind, title = _STATUS_BANNERS[answer.status]
+        parts.append(f'<div class="mb-banner mb-{kind}"><strong>{_E(title)}</strong></div>')
+    parts.append(_paragraphs(answer.answer))
+    if answer.status in ("not_in_sources", "out_of_scope"):
+        parts.append(f'<p class="mb-help">{_E(_HELP)}</p>')
+    if answer.citations:
+        parts.append(
+            '<div class="mb-sources"><strong>Sources</strong>'
+            + "".join(source_card(c) for c in answer.citations)
+            + "</div>"
+        )
+    parts.append(f'<p class="mb-disclaimer">{_E(answer.disclaimer)}</p>')
+    return "".join(parts)
+
+
+def turns_from(answers: list[dict[str, Any]]) -> list[Turn]:
+    """The conversation so far, rebuilt from this session's answer objects."""
+    turns: list[Turn] = []
+    for a in answers:
+        if a.get("question"):
+            turns.append(Turn(role="user", content=str(a["question"])[:20_000]))
+            turns.append(Turn(role="assistant", content=str(a["answer"])[:20_000]))
+    return turns
+
+
+def respond(
+    bot: Magbot, message: str, history: list[dict[str, Any]], answers: list[dict[str, Any]]
+) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]], str]]:
+    """Stream one turn: the answer text appears as it is composed, then the cards and disclaimer."""
+    history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+    try:
+        answer = bot.ask(message, turns_from(answers))
+    except Exception:
+        log.exception("answering failed")
+        history[-1]["content"] = f'<p class="mb-error">{_E(ERROR_MESSAGE)}</p>'
+        yield history, [*answers, {"question": message, "answer": "", "status": "error"}], ""
+        return
+    words = answer.answer.split(" ")
+    for end in range(6, len(words), 6):
+        history[-1]["content"] = _paragraphs(" ".join(words[:end]) + " …")
+        yield history, answers, ""
+    history[-1]["content"] = render(answer)
+    yield history, [*answers, answer.model_dump()], ""
+
+
+def answer_for_message(history: list[dict[str, Any]], answers: list[dict[str, Any]], index: int) -> dict[str, Any]:
+    """The answer object behind the assistant message at ``index`` of the chat."""
+    position = sum(1 for m in history[:index] if m.get("role") == "assistant")
+    return answers[position]
+
+
+def build_blocks(bot: Magbot, store: FeedbackStore) -> Any:
+    import gradio as gr
+
+    kb = bot.knowledge
+    header = (
+        '<div class="mb-header"><h1>magbot</h1><p>Questions about <strong>magnesium and nerve pain</strong>, '
+        f"answered only from the article “{_E(kb.sources[0].title)}” and the {len(kb.sources) - 1} studies it "
+        'cites, each answer with its citations and how strong each study is. <a href="/sources" '
+        'target="_blank" rel="noopener">See all sources</a>.</p></div>'
+    )
+
+    with gr.Blocks(title="magbot: magnesium and nerve pain", analytics_enabled=False) as demo:
+        gr.HTML(header)
+        gr.HTML(f'<p class="mb-notice" id="mb-notice">{_E(DISCLAIMER)}</p>')
+        answers = gr.State([])
+        pending = gr.State(None)
+        chatbot = gr.Chatbot(
+            elem_id="mb-chat",
+            height="60vh",
+            feedback_options=("Like", "Dislike"),
+            sanitize_html=True,
+            layout="panel",
+            show_label=False,
+        )
+        with gr.Row(equal_height=True):
+            box = gr.Textbox(
+                placeholder="Ask about magnesium and nerve pain…",
+                show_label=False,
+                scale=5,
+                elem_id="mb-input",
+                max_lines=4,
+                autofocus=True,
+            )
+            send = gr.Button("Ask", variant="primary", scale=1, elem_id="mb-send", min_width=60)
+        with gr.Row(elem_id="mb-starters"):
+            starter_buttons = [gr.Button(q, size="sm") for q in STARTERS]
+        with gr.Group(visible=False, elem_id="mb-feedback") as panel:
+            gr.Markdown("**What was wrong with this answer?** (optional)")
+            reason = gr.Radio(list(REASONS), show_label=False, elem_id="mb-reason")
+            comment = gr.Textbox(placeholder="Anything else? (optional)", show_label=False, elem_id="mb-comment")
+            save = gr.Button("Send feedback", size="sm", elem_id="mb-save")
+        thanks = gr.Markdown(visible=False, elem_id="mb-thanks")
+
+        def on_like(
+            history: list[dict[str, Any]], answers_: list[dict[str, Any]], data: gr.LikeData
+        ) -> tuple[Any, Any, Any]:
+            try:
+                answer = answer_for_message(
+                    history, answers_, int(data.index if isinstance(data.index, int) else data.index[0])
+                )
+                record = store.add("up" if data.liked is True or data.liked == "Like" else "down", answer)
+            except Exception:
+                log.exception("storing feedback failed")
+                return None, gr.update(visible=False), gr.update(visible=True, value="Feedback could not be saved.")
+            if data.liked is True or data.liked == "Like":
+                return None, gr.update(visible=False), gr.update(visible=True, value="Thanks for the feedback.")
+            return record, gr.update(visible=True), gr.update(visible=False)
+
+        def on_save(record: int | None, reason_: str | None, comment_: str) -> tuple[Any, Any, Any, Any]:
+            if record is not None:
+                store.update(record, reason_ or None, comment_)
+            return None, gr.update(visible=False), gr.update(visible=True, value="Thanks, your feedback was saved."), ""
+
+        chatbot.like(on_like, [chatbot, answers], [pending, panel, thanks])
+        save.click(on_save, [pending, reason, comment], [pending, panel, thanks, comment])
+
+        def chat(
+            message: str, history: list[dict[str, Any]], answers_: list[dict[str, Any]]
+        ) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]], str]]:
+            yield from respond(bot, message, history, answers_)
+
+        box.submit(chat, [box, chatbot, answers], [chatbot, answers, box])
+        send.click(chat, [box, chatbot, answers], [chatbot, answers, box])
+        for button in starter_buttons:
+            button.click(chat, [button, chatbot, answers], [chatbot, answers, box])
+    return demo
+
+
+CSS = """
+.mb-header h1 { margin: 0 0 .25rem; font-size: 1.6rem; }
+.mb-notice { font-size: .9rem; background: #fff7e0; color: #5a4300; border-radius: 6px; padding: .4rem .6rem;
+  margin: 0; }
+.mb-banner { padding: .4rem .6rem; border-radius: 6px; margin-bottom: .4rem; }
+.mb-urgent { background: #b00020; color: #fff; font-size: 1.05rem; }
+.mb-decline { background: #eef2f7; color: #1c2b3a; }
+.mb-card { border: 1px solid #d0d7de; border-radius: 8px; padding: .5rem .6rem; margin: .4rem 0; }
+.mb-marker { font-weight: 700; }
+.mb-badge { display: inline-block; font-size: .75rem; padding: .05rem .45rem; border-radius: 999px; background: #e7edf3;
+  color: #1c2b3a; }
+.mb-meta-analysis, .mb-rct { background: #dff3e4; color: #11451f; }
+.mb-protocol, .mb-animal { background: #fde7e7; color: #6b1010; }
+.mb-review, .mb-cross-sectional { background: #fff1d6; color: #5a3b00; }
+.mb-title { font-weight: 600; margin: .2rem 0; overflow-wrap: anywhere; }
+.mb-meta, .mb-note { font-size: .85rem; }
+.mb-disclaimer { font-size: .8rem; opacity: .8; }
+#mb-starters button { white-space: normal; }
+@media (max-width: 480px) { .mb-header h1 { font-size: 1.25rem; } .mb-header p { font-size: .9rem; } }
+"""
+
+
+def sources_page(bot: Magbot) -> str:
+    """A standalone HTML page listing the article and every study with its evidence note."""
+    kb = bot.knowledge
+    items = []
+    for s in kb.sources[1:]:
+        url = s.url or ""
+        link = (
+            f'<a href="{_E(url)}" target="_blank" rel="noopener noreferrer">{_E(s.title)}</a>' if url else _E(s.title)
+        )
+        items.append(
+            f"<li><p><strong>[{s.number}]</strong> {_E(s.author_line)} ({s.year}). {link}. <em>{_E(s.journal or '')}"
+            f'</em></p><p><span class="badge">{_E(EVIDENCE_LABELS[s.evidence_level])}</span> '
+            f"{_E(s.study_type or '')}</p><p>{_E(s.evidence_note or '')}</p></li>"
+        )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+        'content="width=device-width, initial-scale=1"><title>magbot sources</title><style>'
+        "body{font-family:system-ui,sans-serif;max-width:52rem;margin:1rem auto;padding:0 1rem;line-height:1.45}"
+        ".badge{background:#e7edf3;border-radius:999px;padding:.05rem .5rem;font-size:.85rem}li{margin:.8rem 0}"
+        "</style></head><body><h1>Sources magbot answers from</h1>"
+        f"<p>The article: <strong>{_E(kb.sources[0].title)}</strong> (a consumer-health article). magbot cites "
+        "the studies below for the article's statements that refer to them.</p>"
+        f'<ol>{"".join(items)}</ol><p><a href="/">Back to the chat</a></p>'
+        f"<p><em>{_E(DISCLAIMER)}</em></p></body></html>"
+    )

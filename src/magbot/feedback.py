@@ -1,0 +1,123 @@
+"""Feedback on answers (thumbs up/down, reason, comment), kept in SQLite (WAL) in the data directory."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from ._errors import MagbotError
+
+REASONS = ("wrong citation", "not supported by the study", "unclear", "unsafe")
+_COLUMNS = (
+    "id",
+    "created_at",
+    "rating",
+    "reason",
+    "comment",
+    "question",
+    "answer",
+    "status",
+    "citations",
+    "index_version",
+)
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+    reason TEXT,
+    comment TEXT,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    status TEXT,
+    citations TEXT NOT NULL,
+    index_version TEXT
+)
+"""
+
+
+class FeedbackStore:
+    """Append-only feedback records. Each call opens its own connection, so threads never share one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise MagbotError(f"cannot open the feedback store at {path}: {exc}") from exc
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def add(
+        self,
+        rating: Literal["up", "down"],
+        answer: dict[str, Any],
+        reason: str | None = None,
+        comment: str | None = None,
+    ) -> int:
+        if reason is not None and reason not in REASONS:
+            raise ValueError(f"unknown reason {reason!r}")
+        row = (
+            datetime.now(UTC).isoformat(timespec="seconds"),
+            rating,
+            reason,
+            (comment or "").strip()[:2000] or None,
+            str(answer.get("question", ""))[:5000],
+            str(answer.get("answer", ""))[:20000],
+            answer.get("status"),
+            json.dumps(
+                [
+                    {"marker": c.get("marker"), "id": c.get("id"), "url": c.get("url")}
+                    for c in answer.get("citations", [])
+                ]
+            ),
+            answer.get("index_version"),
+        )
+        with self._connect() as db:
+            cur = db.execute(
+                "INSERT INTO feedback (created_at, rating, reason, comment, question, answer, status, citations,"
+                " index_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            return int(cur.lastrowid or 0)
+
+    def update(self, record_id: int, reason: str | None, comment: str | None) -> None:
+        if reason is not None and reason not in REASONS:
+            raise ValueError(f"unknown reason {reason!r}")
+        with self._connect() as db:
+            db.execute(
+                "UPDATE feedback SET reason = ?, comment = ? WHERE id = ?",
+                (reason, (comment or "").strip()[:2000] or None, record_id),
+            )
+
+    def rows(self) -> list[dict[str, Any]]:
+        with self._connect() as db:
+            db.row_factory = sqlite3.Row
+            return [dict(r) for r in db.execute(f"SELECT {', '.join(_COLUMNS)} FROM feedback ORDER BY id")]
+
+    def export(self, fmt: Literal["csv", "json"]) -> str:
+        rows = self.rows()
+        if fmt == "json":
+            return json.dumps(rows, ensure_ascii=False, indent=2)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue()

@@ -1,0 +1,145 @@
+"""The web chat in a real browser: Debian's chromium driven by Playwright, against the app on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = Path(os.environ.get("MAGBOT_ARTIFACTS", REPO / "artifacts")) / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_server(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    data = tmp_path_factory.mktemp("webdata") / "data"
+    shutil.copytree(built_data_dir, data)
+    port = _free_port()
+    env = {**os.environ, "MAGBOT_DATA_DIR": str(data), "MAGBOT_PORT": str(port), "MAGBOT_LOG_LEVEL": "INFO"}
+    log = open(data / "app.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, str(REPO / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/health", timeout=2) as resp:
+                if json.load(resp)["ready"]:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("the app did not start: " + (data / "app.log").read_text()[-2000:])
+        time.sleep(0.5)
+    yield url, data
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+    assert "magbot ready" in (data / "app.log").read_text()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _ask(page: Page, question: str) -> None:
+    cards_before = page.locator(".mb-disclaimer").count()
+    page.fill("#mb-input textarea", question)
+    page.click("#mb-send")
+    expect(page.locator(".mb-disclaimer")).to_have_count(cards_before + 1, timeout=30_000)
+
+
+def test_chat_cites_follows_up_and_takes_feedback(app_server: tuple[str, Path], browser: object) -> None:
+    url, data = app_server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page.goto(url + "/", wait_until="load")
+    expect(page.locator("#mb-notice")).to_contain_text("not medical advice")
+    _ask(page, "What did the back pain trial find?")
+    last = page.locator("#mb-chat .mb-sources").last
+    expect(page.locator("#mb-chat")).to_contain_text("[4]")
+    link = last.locator("a[href='https://pubmed.ncbi.nlm.nih.gov/23384256/']")
+    expect(link).to_have_count(1)
+    assert link.get_attribute("target") == "_blank" and "noopener" in (link.get_attribute("rel") or "")
+    expect(last).to_contain_text("Randomised trial")
+
+    _ask(page, "How long did it last?")
+    follow = page.locator("#mb-chat .mb-sources").last
+    expect(follow.locator("a[href='https://pubmed.ncbi.nlm.nih.gov/23384256/']")).to_have_count(1)
+    expect(page.locator("#mb-chat")).to_contain_text("6 months")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "chat-desktop.png"), full_page=True)
+
+    page.locator("#mb-chat button[aria-label='Dislike']").last.click()
+    expect(page.locator("#mb-feedback").first).to_be_visible(timeout=10_000)
+    page.get_by_label("wrong citation").check()
+    page.fill("#mb-comment textarea", "browser test comment")
+    page.click("#mb-save")
+    expect(page.locator("#mb-thanks").first).to_contain_text("saved", timeout=10_000)
+
+    export = subprocess.run(
+        [sys.executable, "-m", "magbot.cli", "feedback", "export", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MAGBOT_DATA_DIR": str(data)},
+        timeout=120,
+        check=True,
+    )
+    rows = json.loads(export.stdout)
+    assert rows[-1]["rating"] == "down" and rows[-1]["reason"] == "wrong citation"
+    assert rows[-1]["comment"] == "browser test comment" and rows[-1]["question"] == "How long did it last?"
+    assert "ref-4" in rows[-1]["citations"]
+    page.close()
+
+
+def test_phone_layout_has_no_horizontal_scroll(app_server: tuple[str, Path], browser: object) -> None:
+    url, _ = app_server
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)  # type: ignore[attr-defined]
+    page.goto(url + "/", wait_until="load")
+    _ask(page, "Does magnesium help regenerate the sciatic nerve?")
+    expect(page.locator("#mb-chat")).to_contain_text("Animal")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"page is {width}px wide at a 390px viewport"
+    expect(page.locator("#mb-input textarea")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "chat-phone.png"), full_page=True)
+    page.close()
+
+
+def test_sources_page_lists_every_study(app_server: tuple[str, Path], browser: object) -> None:
+    url, _ = app_server
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(url + "/sources")
+    expect(page.locator("li")).to_have_count(9)
+    expect(page.locator("body")).to_contain_text("Trial protocol (no results)")
+    page.close()
