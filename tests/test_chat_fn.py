@@ -55,3 +55,17 @@ def test_feedback_store_round_trip(tmp_path: Path, bot: Magbot) -> None:
     assert rows[0]["reason"] == "wrong citation" and "ref-4" in rows[0]["citations"]
     assert rows[0]["index_version"] == answer["index_version"] and rows[0]["question"] == answer["question"]
     assert "wrong citation" in reopened.export("csv") and '"rating": "down"' in reopened.export("json")
+
+
+class _BrokenBot:
+    """A stand-in whose ask always fails, to check what the user sees when answering breaks."""
+
+    def ask(self, question: object, history: object = ()) -> None:
+        raise RuntimeError("index went away")
+
+
+def test_failure_is_a_short_message_not_a_traceback(caplog: Any) -> None:
+    frames = list(respond(_BrokenBot(), "Does magnesium help?", [], []))  # type: ignore[arg-type]
+    shown = frames[-1][0][-1]["content"]
+    assert "could not answer just now" in shown and "Traceback" not in shown and "index went away" not in shown
+    assert "index went away" in caplog.text  # the detail goes to the log
