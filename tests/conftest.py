@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
-from collections.abc import Iterator
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +23,18 @@ from magbot.pipeline import Magbot
 
 REPO = Path(__file__).resolve().parents[1]
 KNOWLEDGE = REPO / "knowledge"
+SHOTS = Path(os.environ.get("MAGBOT_ARTIFACTS", REPO / "artifacts")) / "screenshots"
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; tests never download a browser
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 offline_environment()
 
@@ -46,3 +67,64 @@ def knowledge_copy(tmp_path: Path) -> Iterator[Path]:
     target = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, target)
     yield target
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    data: Path
+    process: subprocess.Popen[bytes]
+
+    def log(self) -> str:
+        return (self.data / "app.log").read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def live_server(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., LiveServer]]:
+    """Start ``python app.py`` on a free loopback port with its own copy of the data dir; stopped at the end."""
+    started: list[LiveServer] = []
+
+    def start(**env: str) -> LiveServer:
+        data = tmp_path_factory.mktemp("web") / "data"
+        shutil.copytree(built_data_dir, data)
+        port = free_port()
+        full_env = {**os.environ, "MAGBOT_DATA_DIR": str(data), "MAGBOT_PORT": str(port), **env}
+        with open(data / "app.log", "wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, str(REPO / "app.py")], env=full_env, stdout=log, stderr=subprocess.STDOUT
+            )
+        server = LiveServer(f"http://127.0.0.1:{port}", data, proc)
+        started.append(server)
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"{server.url}/api/health", timeout=2) as resp:
+                    if json.load(resp)["ready"]:
+                        return server
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("the app did not start: " + server.log()[-2000:])
+            time.sleep(0.5)
+
+    yield start
+    for server in started:
+        server.process.terminate()
+        server.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

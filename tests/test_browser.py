@@ -4,73 +4,23 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
+
+from tests.conftest import SHOTS, LiveServer
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SHOTS = Path(os.environ.get("MAGBOT_ARTIFACTS", REPO / "artifacts")) / "screenshots"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
-def app_server(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    data = tmp_path_factory.mktemp("webdata") / "data"
-    shutil.copytree(built_data_dir, data)
-    port = _free_port()
-    env = {**os.environ, "MAGBOT_DATA_DIR": str(data), "MAGBOT_PORT": str(port), "MAGBOT_LOG_LEVEL": "INFO"}
-    log = open(data / "app.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, str(REPO / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/api/health", timeout=2) as resp:
-                if json.load(resp)["ready"]:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("the app did not start: " + (data / "app.log").read_text()[-2000:])
-        time.sleep(0.5)
-    yield url, data
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
-    assert "magbot ready" in (data / "app.log").read_text()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+def app_server(live_server: Callable[..., LiveServer]) -> tuple[str, Path]:
+    server = live_server(MAGBOT_LOG_LEVEL="INFO")
+    return server.url, server.data
 
 
 def _ask(page: Page, question: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -32,6 +33,14 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Web app host.")
     port: int = Field(default=7860, ge=1, le=65535, description="Web app port.")
     log_level: str = Field(default="WARNING", description="Python logging level.")
+    allowed_origins: str = Field(
+        default="", description="Comma-separated sites that may call the API and embed the widget (exact origins)."
+    )
+    rate_limit: str = Field(default="20/minute", description="Per-IP limit on the ask endpoints.")
+    rate_limit_storage: str = Field(default="memory://", description="Rate limiter storage URI (memory://, redis://).")
+    trusted_proxies: int = Field(default=0, ge=0, le=10, description="Reverse proxies in front of the app.")
+    max_body_bytes: int = Field(default=65_536, ge=1024, le=10_000_000, description="Largest API request body.")
+    max_history_items: int = Field(default=40, ge=0, le=1000, description="Most history messages an API call may send.")
 
     @field_validator("log_level")
     @classmethod
@@ -40,6 +49,29 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _exact_origins(cls, value: str) -> str:
+        for origin in (o.strip() for o in value.split(",") if o.strip()):
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?|https?://\[[0-9a-fA-F:]+\](:\d{1,5})?", origin):
+                raise ValueError(f"{origin!r} is not an exact origin like https://clinic.example (no path, no *)")
+        return value
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _limit_syntax(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate like 20/minute") from exc
+        return value
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
 
     @property
     def index_dir(self) -> Path:

@@ -128,7 +128,7 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from .server import serve
 
-    serve(settings, host=args.host, port=args.port)
+    serve(settings, host=args.host, port=args.port, workers=args.workers)
     return 0
 
 
@@ -156,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web chat")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     fb = sub.add_parser("feedback", help="work with feedback given in the web chat")
     fb_sub = fb.add_subparsers(dest="action", required=True)
     export = fb_sub.add_parser("export", help="write all feedback as CSV or JSON")

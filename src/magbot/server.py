@@ -1,47 +1,174 @@
-"""The web app: FastAPI with the Gradio chat mounted at ``/`` and a sources page, served by uvicorn."""
+"""The web app: FastAPI with the JSON API, the site widget, and the Gradio chat mounted at ``/``."""
 
 from __future__ import annotations
 
 import logging
+from importlib import resources
 from typing import Any
 
 from ._settings import Settings
 from .embed import offline_environment
 from .feedback import FeedbackStore
 from .pipeline import Magbot
+from .websecurity import CHAT_CSP, STRICT_CSP, RateLimiter, frame_ancestors
 
 log = logging.getLogger(__name__)
+
+
+def _static(name: str) -> str:
+    return resources.files("magbot").joinpath("static", name).read_text(encoding="utf-8")
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Any) -> None:
+        body = b'{"detail": "The request body is too large (limit %d bytes)."}' % self.limit
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
     offline_environment()
     import gradio as gr
-    from fastapi import FastAPI
-    from fastapi.responses import HTMLResponse
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.middleware.cors import CORSMiddleware
+    from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+    from .api import build_router
     from .ui import CSS, build_blocks, sources_page
 
     bot = bot or Magbot(settings)
     bot.open()  # model and index load at start-up, not on the first question
     store = FeedbackStore(settings.feedback_path)
-    app = FastAPI(title="magbot", docs_url="/docs")
+    limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage)
+    app = FastAPI(
+        title="magbot",
+        version="0.1.0",
+        docs_url="/docs",
+        description="Cited answers about magnesium and nerve pain. Not medical advice.",
+    )
+    strict = STRICT_CSP.format(ancestors=frame_ancestors(settings))
 
-    @app.get("/sources", response_class=HTMLResponse)
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse({"detail": "The request body is not valid JSON."}, status_code=400)
+        first = errors[0] if errors else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return JSONResponse(
+            {"detail": f"Invalid request: {where or 'body'}: {first.get('msg', 'invalid')}."}, status_code=422
+        )
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        path = request.url.path
+        if path in ("/embed", "/sources") or path.startswith("/static/"):
+            response.headers["Content-Security-Policy"] = strict
+        elif not path.startswith("/api/") and path != "/widget.js":
+            response.headers.setdefault("Content-Security-Policy", CHAT_CSP)
+        return response
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.origins),
+        allow_credentials=False,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+        max_age=600,
+    )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.include_router(build_router(bot, settings, store, limiter))
+
+    static_types = {"embed.js": "text/javascript", "embed.css": "text/css"}
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget() -> Response:
+        return Response(
+            _static("widget.js"), media_type="text/javascript", headers={"Cache-Control": "public, max-age=300"}
+        )
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        if name not in static_types:
+            return Response(status_code=404)
+        return Response(_static(name), media_type=static_types[name], headers={"Cache-Control": "public, max-age=300"})
+
+    @app.get("/embed", response_class=HTMLResponse, include_in_schema=False)
+    def embed() -> str:
+        return _static("embed.html")
+
+    @app.get("/sources", response_class=HTMLResponse, include_in_schema=False)
     def sources() -> str:
         return sources_page(bot)
-
-    @app.get("/api/health")
-    def health() -> dict[str, Any]:
-        return {"ready": True, "index_version": bot.index_version, "sources": len(bot.knowledge.sources)}
 
     demo = build_blocks(bot, store)
     return gr.mount_gradio_app(app, demo, path="/", css=CSS, footer_links=[])
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+def app_from_env() -> Any:
+    """App factory for uvicorn workers: each worker builds its own app from the MAGBOT_* environment."""
+    return create_app(Settings())
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int = 1) -> None:
     import uvicorn
 
-    app = create_app(settings)
     host, port = host or settings.host, port or settings.port
+    if workers > 1:
+        # Each worker loads the model and opens the index itself; see the README on shared rate-limit storage.
+        log.warning("magbot starting %d workers: http://%s:%s/", workers, host, port)
+        uvicorn.run(
+            "magbot.server:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            proxy_headers=False,
+        )
+        return
+    app = create_app(settings)
     log.warning("magbot ready: http://%s:%s/", host, port)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)

@@ -1,0 +1,135 @@
+"""The JSON API: /api/ask, /api/ask/stream (SSE), /api/health, /api/sources, /api/feedback."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._models import Answer, Turn
+from ._settings import Settings
+from .feedback import REASONS, FeedbackStore
+from .pipeline import Magbot
+from .websecurity import RateLimiter, client_ip, origin_allowed
+
+log = logging.getLogger(__name__)
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(max_length=100_000)
+    history: list[Turn] = Field(default_factory=list)
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    rating: Literal["up", "down"]
+    reason: Literal["wrong citation", "not supported by the study", "unclear", "unsafe"] | None = None
+    comment: str | None = Field(default=None, max_length=2000)
+    answer: dict[str, Any]
+
+
+def source_record(source: Any) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "number": source.number,
+        "marker": source.marker,
+        "title": source.title,
+        "authors": source.author_line,
+        "year": source.year,
+        "journal": source.journal,
+        "url": source.url,
+        "study_type": source.study_type,
+        "evidence_level": source.evidence_level,
+        "evidence_note": source.evidence_note,
+    }
+
+
+def sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def stream_events(answer: Answer) -> Iterator[str]:
+    """Text deltas as the answer is composed, then the final answer object."""
+    words = answer.answer.split(" ")
+    for start in range(0, len(words), 6):
+        chunk = " ".join(words[start : start + 6])
+        yield sse("delta", {"text": chunk if start == 0 else " " + chunk})
+    yield sse("answer", answer.model_dump())
+
+
+def build_router(bot: Magbot, settings: Settings, store: FeedbackStore, limiter: RateLimiter) -> APIRouter:
+    router = APIRouter(prefix="/api")
+
+    def guard(request: Request, limited: bool) -> None:
+        own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+        if not origin_allowed(request.headers.get("origin"), own, settings):
+            raise HTTPException(403, "This site is not allowed to use magbot's API.")
+        if limited:
+            key = client_ip(
+                request.client.host if request.client else None,
+                request.headers.get("x-forwarded-for"),
+                settings.trusted_proxies,
+            )
+            verdict = limiter.hit(key)
+            if not verdict.allowed:
+                raise HTTPException(
+                    429,
+                    f"Too many questions. Please wait {verdict.retry_after} seconds.",
+                    headers={"Retry-After": str(verdict.retry_after)},
+                )
+
+    def answer_for(request: Request, body: AskRequest) -> Answer:
+        guard(request, limited=True)
+        if len(body.history) > settings.max_history_items:
+            raise HTTPException(
+                422, f"History is too long ({len(body.history)} messages; the limit is {settings.max_history_items})."
+            )
+        return bot.ask(body.question, body.history)
+
+    @router.post("/ask", response_model=Answer, summary="Answer one question (the answer object)")
+    def ask(request: Request, body: AskRequest) -> JSONResponse:
+        answer = answer_for(request, body)
+        return JSONResponse(answer.model_dump(), status_code=422 if answer.status == "invalid" else 200)
+
+    @router.post("/ask/stream", summary="Answer as server-sent events: delta events, then an answer event")
+    def ask_stream(request: Request, body: AskRequest) -> StreamingResponse:
+        answer = answer_for(request, body)
+        return StreamingResponse(
+            stream_events(answer),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @router.get("/health", summary="Readiness, index version, sources count")
+    def health(request: Request) -> JSONResponse:
+        own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+        body = {
+            "ready": True,
+            "index_version": bot.index_version,
+            "sources": len(bot.knowledge.sources),
+            "origin_allowed": origin_allowed(request.headers.get("origin"), own, settings),
+        }
+        # Any site may read this, so a widget on a site not yet allowed can say so plainly.
+        return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
+
+    @router.get("/sources", summary="The article and the studies magbot answers from")
+    def sources() -> list[dict[str, Any]]:
+        return [source_record(s) for s in bot.knowledge.sources]
+
+    @router.post("/feedback", status_code=201, summary="Thumbs up/down on an answer, with reason and comment")
+    def feedback(request: Request, body: FeedbackRequest) -> dict[str, Any]:
+        guard(request, limited=False)
+        if body.reason is not None and body.reason not in REASONS:  # pragma: no cover - the model checks it
+            raise HTTPException(422, "unknown reason")
+        record = store.add(body.rating, body.answer, body.reason, body.comment)
+        return {"id": record}
+
+    return router
