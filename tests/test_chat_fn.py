@@ -60,7 +60,7 @@ def test_feedback_store_round_trip(tmp_path: Path, bot: Magbot) -> None:
 class _BrokenBot:
     """A stand-in whose ask always fails, to check what the user sees when answering breaks."""
 
-    def ask(self, question: object, history: object = ()) -> None:
+    def ask_stream(self, question: object, history: object = ()) -> Any:
         raise RuntimeError("index went away")
 
 

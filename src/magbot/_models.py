@@ -139,6 +139,19 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     disclaimer: str
     latency_ms: float = 0.0
-    mode: Literal["extractive", "none"] = "extractive"
+    mode: Literal["extractive", "llm", "none"] = "extractive"
     index_version: str | None = None
     retrieval_query: str | None = None
+    generated_sentences: int = 0  # sentences the model wrote (LLM mode)
+    dropped_sentences: int = 0  # of those, removed by verification
+    notice: str | None = None  # e.g. why a generated answer was replaced by an extractive one
+    support_scores: list[float] = Field(default_factory=list)  # LLM mode: each checked sentence's best match
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One step of a streamed answer: text as it is written, a replacement after checking, the final answer."""
+
+    kind: Literal["delta", "replace", "answer"]
+    text: str = ""
+    answer: Answer | None = None

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _REPO_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Web app host.")
     port: int = Field(default=7860, ge=1, le=65535, description="Web app port.")
     log_level: str = Field(default="WARNING", description="Python logging level.")
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint; unset = extractive.")
+    llm_model: str = Field(default="local-model", description="Model name sent to the endpoint.")
+    llm_api_key: SecretStr | None = Field(default=None, description="API key for the endpoint (never logged).")
+    llm_timeout: float = Field(default=30.0, gt=0, le=600, description="Seconds before falling back.")
+    llm_max_tokens: int = Field(default=300, ge=16, le=4096, description="Longest generated answer.")
+    llm_support_threshold: float = Field(
+        default=0.55, ge=-1, le=1, description="Least similarity between a generated sentence and its passage."
+    )
     allowed_origins: str = Field(
         default="", description="Comma-separated sites that may call the API and embed the widget (exact origins)."
     )

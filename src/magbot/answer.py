@@ -187,14 +187,20 @@ def compose(
                 quotes[sid].append(cand.chunk.text)
         parts.append(f"{cand.sentence.text} {''.join(markers)}")
     sources = [kb.by_id[sid] for sid in quotes]
-    text = " ".join(parts)
+    text = " ".join(parts) + closing_notes(sources, dose)
+    citations = [citation_for(s, " … ".join(quotes[s.id])) for s in sources]
+    return Composed("answered", text, citations)
+
+
+def closing_notes(sources: Sequence[Source], dose: bool) -> str:
+    """The paragraphs after the statements: how strong each cited source is, and the dose notice."""
+    text = ""
     notes = [f"{s.marker} {s.evidence_note}" for s in sources if s.evidence_note]
     if notes:
         text += f"\n\n{EVIDENCE_LEAD} " + " ".join(notes)
     if dose:
         text += f"\n\n{DOSE_NOTICE}"
-    citations = [citation_for(s, " … ".join(quotes[s.id])) for s in sources]
-    return Composed("answered", text, citations)
+    return text
 
 
 def _decline_text(hits: Sequence[Hit], kb: KnowledgeBase) -> str:

@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ._models import Answer, Turn
 from ._settings import Settings
 from .feedback import REASONS, FeedbackStore
 from .pipeline import Magbot
+from .safety import validate
 from .websecurity import RateLimiter, client_ip, origin_allowed
 
 log = logging.getLogger(__name__)
@@ -56,13 +57,13 @@ def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def stream_events(answer: Answer) -> Iterator[str]:
-    """Text deltas as the answer is composed, then the final answer object."""
-    words = answer.answer.split(" ")
-    for start in range(0, len(words), 6):
-        chunk = " ".join(words[start : start + 6])
-        yield sse("delta", {"text": chunk if start == 0 else " " + chunk})
-    yield sse("answer", answer.model_dump())
+def stream_events(bot: Magbot, body: AskRequest) -> Iterator[str]:
+    """``delta`` events as the answer is written, ``replace`` if checking changed it, then ``answer``."""
+    for event in bot.ask_stream(body.question, body.history):
+        if event.answer is not None:
+            yield sse("answer", event.answer.model_dump())
+        else:
+            yield sse(event.kind, {"text": event.text})
 
 
 def build_router(bot: Magbot, settings: Settings, store: FeedbackStore, limiter: RateLimiter) -> APIRouter:
@@ -86,12 +87,15 @@ def build_router(bot: Magbot, settings: Settings, store: FeedbackStore, limiter:
                     headers={"Retry-After": str(verdict.retry_after)},
                 )
 
-    def answer_for(request: Request, body: AskRequest) -> Answer:
+    def admit(request: Request, body: AskRequest) -> None:
         guard(request, limited=True)
         if len(body.history) > settings.max_history_items:
             raise HTTPException(
                 422, f"History is too long ({len(body.history)} messages; the limit is {settings.max_history_items})."
             )
+
+    def answer_for(request: Request, body: AskRequest) -> Answer:
+        admit(request, body)
         return bot.ask(body.question, body.history)
 
     @router.post("/ask", response_model=Answer, summary="Answer one question (the answer object)")
@@ -100,10 +104,12 @@ def build_router(bot: Magbot, settings: Settings, store: FeedbackStore, limiter:
         return JSONResponse(answer.model_dump(), status_code=422 if answer.status == "invalid" else 200)
 
     @router.post("/ask/stream", summary="Answer as server-sent events: delta events, then an answer event")
-    def ask_stream(request: Request, body: AskRequest) -> StreamingResponse:
-        answer = answer_for(request, body)
+    def ask_stream(request: Request, body: AskRequest) -> Response:
+        admit(request, body)
+        if validate(body.question, settings.max_question_chars).problem:
+            return JSONResponse(bot.ask(body.question).model_dump(), status_code=422)
         return StreamingResponse(
-            stream_events(answer),
+            stream_events(bot, body),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from pydantic import ValidationError
 
-from ._errors import MagbotError
+from ._errors import ConfigError, MagbotError
 from ._models import Answer, Turn
 from ._settings import Settings
 from .safety import DISCLAIMER
@@ -118,10 +118,22 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
 
     from .evaluate import DEFAULT_SET, load_items, run_eval
 
-    bot = _bot(settings)
+    items = load_items(Path(args.set) if args.set else DEFAULT_SET)
+    extractive_settings = settings.model_copy(update={"llm_base_url": None})
+    bot = _bot(extractive_settings)
     _open(bot)
-    report = run_eval(bot, load_items(Path(args.set) if args.set else DEFAULT_SET))
-    print(report.table())
+    print("extractive answers")
+    print(run_eval(bot, items).table())
+    if args.llm:
+        if not settings.llm_base_url:
+            raise ConfigError("--llm needs MAGBOT_LLM_BASE_URL (and MAGBOT_LLM_MODEL) to point at a model")
+        from .pipeline import Magbot
+
+        llm_bot = Magbot(settings, embedder=bot.embedder)
+        report = run_eval(llm_bot, items)
+        print(f"\nLLM answers ({settings.llm_model} at {settings.llm_base_url})")
+        print(report.table())
+        print(report.llm_table(settings.llm_support_threshold))
     return 0
 
 
@@ -153,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer object as one line of JSON")
     ev = sub.add_parser("eval", help="score magbot on the evaluation question set")
     ev.add_argument("--set", help="a question set YAML file (default: eval/questions.yaml)")
+    ev.add_argument("--llm", action="store_true", help="also score generated answers (MAGBOT_LLM_* settings)")
     serve = sub.add_parser("serve", help="run the web chat")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)

@@ -76,6 +76,29 @@ class Report:
     def mean_latency_ms(self) -> float:
         return sum(r.answer.latency_ms for r in self.results) / max(1, len(self.results))
 
+    @property
+    def llm_answers(self) -> list[Answer]:
+        return [r.answer for r in self.results if r.answer.generated_sentences > 0]
+
+    def llm_table(self, chosen: float) -> str:
+        """Generated-answer figures, and how many sentences each support threshold would keep."""
+        answers = self.llm_answers
+        generated = sum(a.generated_sentences for a in answers)
+        kept = generated - sum(a.dropped_sentences for a in answers)
+        fallbacks = sum(1 for a in answers if a.mode == "extractive")
+        scores = [x for a in answers for x in a.support_scores]
+        lines = [
+            f"LLM answers             {len(answers):>9}  questions that reached the model",
+            f"sentences kept          {kept / max(1, generated):>9.3f}  {kept} of {generated} generated",
+            f"fallback rate           {fallbacks / max(1, len(answers)):>9.3f}  answered extractively instead",
+            f"mean latency (LLM)      {sum(a.latency_ms for a in answers) / max(1, len(answers)):>6.0f} ms",
+            f"support threshold       {chosen:>9.2f}  (MAGBOT_LLM_SUPPORT_THRESHOLD); sentences kept at each:",
+        ]
+        for t in (0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70):
+            share = sum(1 for x in scores if x >= t) / max(1, generated)
+            lines.append(f"    >= {t:.2f}: {share:.3f}")
+        return "\n".join(lines)
+
     def failures(self) -> list[ItemResult]:
         return [r for r in self.results if not r.status_ok or r.hit is False or r.relevant_cited < len(r.cited)]
 

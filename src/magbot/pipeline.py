@@ -5,17 +5,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
-from ._models import Answer, Chunk, Turn
+from ._models import Answer, Chunk, Hit, StreamEvent, Turn
 from ._settings import Settings
 from .answer import compose
 from .chunking import chunk_knowledge, index_text
 from .embed import Embedder
 from .ingest import KnowledgeBase, load_knowledge
+from .llm_answer import generate_answer
 from .retrieve import HybridRetriever, resolve
 from .safety import (
     CRISIS,
@@ -58,9 +60,12 @@ class _Ready:
 class Magbot:
     """Grounded question answering over the knowledge folder. Safe to share between threads."""
 
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, embedder: Embedder | None = None, chat_model: Any = None
+    ) -> None:
         self.settings = settings or Settings()
         self.embedder = embedder or Embedder()
+        self.chat_model = chat_model  # a LangChain chat model; built from settings on first use if None
         self._ready: _Ready | None = None
         self._lock = threading.Lock()
 
@@ -111,17 +116,51 @@ class Magbot:
 
     # -- answering -----------------------------------------------------------------------------------------
     def ask(self, question: object, history: Sequence[Turn] = ()) -> Answer:
+        """The final answer object (the streamed steps are discarded)."""
+        final: Answer | None = None
+        for event in self.ask_stream(question, history):
+            if event.answer is not None:
+                final = event.answer
+        assert final is not None
+        return final
+
+    def ask_stream(self, question: object, history: Sequence[Turn] = ()) -> Iterator[StreamEvent]:
+        """Text deltas while the answer is written, a replacement if checking changed it, then the answer."""
         start = time.perf_counter()
-        answer = self._answer(question, history)
+        prepared = self._prepare(question, history)
+        answer = prepared if isinstance(prepared, Answer) else prepared.extractive
+        if isinstance(prepared, _Prepared) and prepared.extractive.status == "answered" and self._llm_wanted():
+            final: Answer | None = None
+            for event in generate_answer(self, prepared):
+                if event.answer is None:
+                    yield event
+                else:
+                    final = event.answer
+            assert final is not None
+            answer = final
+        else:
+            yield from word_deltas(answer.answer)
         answer.latency_ms = round((time.perf_counter() - start) * 1000, 1)
-        return answer
+        yield StreamEvent("answer", answer=answer)
+
+    def _llm_wanted(self) -> bool:
+        return self.chat_model is not None or bool(self.settings.llm_base_url)
+
+    def llm(self) -> Any:
+        """The chat model: the injected one, or one built lazily for MAGBOT_LLM_BASE_URL."""
+        if self.chat_model is None:
+            from .generate import make_chat_model
+
+            self.chat_model = make_chat_model(self.settings)
+        return self.chat_model
 
     def _reply(self, question: str, status: str, text: str, **extra: object) -> Answer:
         return Answer.model_validate(
             {"question": question, "status": status, "answer": text, "disclaimer": DISCLAIMER, **extra}
         )
 
-    def _answer(self, raw: object, history: Sequence[Turn]) -> Answer:
+    def _prepare(self, raw: object, history: Sequence[Turn]) -> Answer | _Prepared:
+        """Everything up to the extractive answer; refusals come back as final answers."""
         s = self.settings
         shown = raw if isinstance(raw, str) and len(raw) <= s.max_question_chars else ""
         check = validate(raw, s.max_question_chars)
@@ -158,7 +197,7 @@ class Magbot:
             dose=dose,
             numbers=asks_for_numbers(cleaned),
         )
-        return self._reply(
+        extractive = self._reply(
             question,
             composed.status,
             prefix + composed.text,
@@ -167,3 +206,24 @@ class Magbot:
             retrieval_query=query.text,
             mode="extractive" if composed.status == "answered" else "none",
         )
+        return _Prepared(question, query.text, hits, ready, extractive, dose, prefix)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A question that passed every check, with its retrieved passages and the extractive answer."""
+
+    question: str
+    query: str
+    hits: list[Hit]
+    ready: _Ready
+    extractive: Answer
+    dose: bool
+    prefix: str
+
+
+def word_deltas(text: str, size: int = 6) -> Iterator[StreamEvent]:
+    words = text.split(" ")
+    for start in range(0, len(words), size):
+        chunk = " ".join(words[start : start + size])
+        yield StreamEvent("delta", chunk if start == 0 else " " + chunk)

@@ -67,6 +67,8 @@ def render(answer: Answer) -> str:
     if answer.status in _STATUS_BANNERS:
         kind, title = _STATUS_BANNERS[answer.status]
         parts.append(f'<div class="mb-banner mb-{kind}"><strong>{_E(title)}</strong></div>')
+    if answer.notice:
+        parts.append(f'<p class="mb-check">{_E(answer.notice)}</p>')
     parts.append(_paragraphs(answer.answer))
     if answer.status in ("not_in_sources", "out_of_scope"):
         parts.append(f'<p class="mb-help">{_E(_HELP)}</p>')
@@ -95,17 +97,22 @@ def respond(
 ) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]], str]]:
     """Stream one turn: the answer text appears as it is composed, then the cards and disclaimer."""
     history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+    text = ""
+    answer: Answer | None = None
     try:
-        answer = bot.ask(message, turns_from(answers))
+        for event in bot.ask_stream(message, turns_from(answers)):
+            if event.answer is not None:
+                answer = event.answer
+                break
+            text = text + event.text if event.kind == "delta" else event.text
+            history[-1]["content"] = _paragraphs(text + " …")
+            yield history, answers, ""
     except Exception:
         log.exception("answering failed")
         history[-1]["content"] = f'<p class="mb-error">{_E(ERROR_MESSAGE)}</p>'
         yield history, [*answers, {"question": message, "answer": "", "status": "error"}], ""
         return
-    words = answer.answer.split(" ")
-    for end in range(6, len(words), 6):
-        history[-1]["content"] = _paragraphs(" ".join(words[:end]) + " …")
-        yield history, answers, ""
+    assert answer is not None
     history[-1]["content"] = render(answer)
     yield history, [*answers, answer.model_dump()], ""
 
@@ -211,6 +218,7 @@ CSS = """
 .mb-title { font-weight: 600; margin: .2rem 0; overflow-wrap: anywhere; }
 .mb-meta, .mb-note { font-size: .85rem; }
 .mb-disclaimer { font-size: .8rem; opacity: .8; }
+.mb-check { font-size: .85rem; background: #eef2f7; border-radius: 6px; padding: .3rem .5rem; }
 #mb-starters button { white-space: normal; }
 @media (max-width: 480px) { .mb-header h1 { font-size: 1.25rem; } .mb-header p { font-size: .9rem; } }
 """

@@ -61,6 +61,7 @@
     var kind = answer.status === "urgent" ? "urgent" : (BANNERS[answer.status] ? "decline" : "");
     node.className = "msg bot " + kind;
     if (BANNERS[answer.status]) { node.appendChild(el("div", "banner", BANNERS[answer.status])); }
+    if (answer.notice) { node.appendChild(el("p", "check", answer.notice)); }
     paragraphs(node, answer.answer || "");
     (answer.citations || []).forEach(function (c) { node.appendChild(card(c)); });
     node.appendChild(el("p", "disclaimer", answer.disclaimer || ""));
@@ -120,6 +121,7 @@
           if (chunk.done) { return; }
           buffer = parseEvents(buffer + decoder.decode(chunk.value, { stream: true }), function (event, data) {
             if (event === "delta") { text += data.text; reply.textContent = text; }
+            else if (event === "replace") { text = data.text; reply.textContent = text; }
             else if (event === "answer") {
               render(reply, data);
               history.push({ role: "user", content: question }, { role: "assistant", content: data.answer });
