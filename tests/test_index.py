@@ -1,8 +1,9 @@
-"""The Chroma index on disk: built once, reused when nothing changed, rebuilt when anything did."""
+"""The Chroma index: built once, synced incrementally when knowledge files change, never left half-built."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import chromadb
 import pytest
@@ -11,7 +12,7 @@ from magbot import IndexError_, Magbot, Settings
 from magbot.embed import Embedder
 
 
-def _bot(data: Path, knowledge: Path, embedder: Embedder, **kw: int) -> Magbot:
+def _bot(data: Path, knowledge: Path, embedder: Any, **kw: int) -> Magbot:
     return Magbot(Settings(data_dir=data, knowledge_dir=knowledge, **kw), embedder=embedder)
 
 
@@ -20,22 +21,80 @@ def _collections(data: Path) -> set[str]:
     return {c if isinstance(c, str) else c.name for c in client.list_collections()}
 
 
-def test_build_reuse_and_rebuild_on_change(tmp_path: Path, knowledge_copy: Path, embedder: Embedder) -> None:
+def test_build_reuse_and_incremental_sync(tmp_path: Path, knowledge_copy: Path, embedder: Embedder) -> None:
     first = _bot(tmp_path, knowledge_copy, embedder).ingest()
-    assert first.built and first.chunks > 50 and first.sentences > first.chunks
+    assert first.built and first.added == first.chunks > 50 and first.sentences > first.chunks
+    assert len(first.files_added) == 10
     again = _bot(tmp_path, knowledge_copy, embedder).ingest()
     assert not again.built and again.version == first.version  # nothing changed: no embedding work
 
     study = knowledge_copy / "studies" / "ref-7.md"
-    study.write_text(study.read_text(encoding="utf-8") + "\nA sentence added by a site owner.\n", encoding="utf-8")
-    changed = _bot(tmp_path, knowledge_copy, embedder).ingest()
-    assert changed.built and changed.version != first.version
-    names = _collections(tmp_path)
-    assert f"magbot-{changed.version}-passages" in names
-    assert not any(first.version in n for n in names)  # the stale index is gone
+    study.write_text(study.read_text(encoding="utf-8") + "\nA paragraph added by a site owner.\n", encoding="utf-8")
+    added = _bot(tmp_path, knowledge_copy, embedder).ingest()
+    assert (added.added, added.updated, added.removed) == (1, 0, 0)
+    assert added.files_updated == ("studies/ref-7.md",) and added.version != first.version
 
-    resized = _bot(tmp_path, knowledge_copy, embedder, chunk_size=400).ingest()
-    assert resized.built and resized.version != changed.version and resized.chunks > changed.chunks
+    text = study.read_text(encoding="utf-8").replace("title: Diabetic neuropathy", "title: Diabetic nerve damage")
+    study.write_text(text, encoding="utf-8")  # the title is part of every passage's embedded text
+    retitled = _bot(tmp_path, knowledge_copy, embedder).ingest()
+    assert retitled.added == 0 and retitled.removed == 0 and retitled.updated >= 5
+
+    (knowledge_copy / "studies" / "ref-9.md").unlink()
+    article = knowledge_copy / "article.md"
+    article.write_text(article.read_text(encoding="utf-8").replace("(8,9)", "(8)"), encoding="utf-8")
+    removed = _bot(tmp_path, knowledge_copy, embedder).ingest()
+    assert removed.removed >= 6 and removed.files_removed == ("studies/ref-9.md",)
+    bot = _bot(tmp_path, knowledge_copy, embedder)
+    answer = bot.ask("Did a high magnesium diet help mice recover from sciatic nerve crush?")
+    assert "ref-9" not in [c.id for c in answer.citations]
+
+
+def test_chunking_settings_get_their_own_collections(tmp_path: Path, knowledge_copy: Path, embedder: Embedder) -> None:
+    small = _bot(tmp_path, knowledge_copy, embedder, chunk_size=400).ingest()
+    default = _bot(tmp_path, knowledge_copy, embedder).ingest()
+    assert small.chunks > default.chunks and small.version != default.version
+    assert len(_collections(tmp_path)) == 2  # the other setting's collections were removed
+
+
+class _FailingEmbedder:
+    """Wraps the real model and fails after some batches, like an ingest killed half-way."""
+
+    name = "all-MiniLM-L6-v2"
+
+    def __init__(self, real: Embedder, batches: int) -> None:
+        self.real, self.left = real, batches
+
+    def load(self) -> None:
+        self.real.load()
+
+    def embed(self, texts: list[str]) -> Any:
+        if self.left == 0:
+            raise KeyboardInterrupt
+        self.left -= 1
+        return self.real.embed(texts)
+
+    def embed_one(self, text: str) -> Any:
+        return self.real.embed_one(text)
+
+
+def test_interrupted_ingest_leaves_the_previous_index_usable(
+    tmp_path: Path, knowledge_copy: Path, embedder: Embedder
+) -> None:
+    before = _bot(tmp_path, knowledge_copy, embedder).ingest()
+    article = knowledge_copy / "article.md"
+    original = article.read_text(encoding="utf-8")
+    extra = "".join(f"New paragraph {n} about magnesium and nerves, written by the owner.\n\n" for n in range(40))
+    article.write_text(
+        original.replace("## In summary", "## New section\n\n" + extra + "## In summary"), encoding="utf-8"
+    )
+    with pytest.raises(KeyboardInterrupt):
+        _bot(tmp_path, knowledge_copy, _FailingEmbedder(embedder, 1)).ingest()  # type: ignore[arg-type]
+    article.write_text(original, encoding="utf-8")  # the owner reverts the edit
+    bot = _bot(tmp_path, knowledge_copy, embedder)
+    report = bot.open()
+    assert report is not None and report.added == 0 and report.version == before.version  # nothing re-embedded
+    answer = bot.ask("What did the back pain trial find?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
 
 
 def test_ask_builds_a_missing_index_first(tmp_path: Path, knowledge_copy: Path, embedder: Embedder) -> None:

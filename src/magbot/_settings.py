@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Web app host.")
     port: int = Field(default=7860, ge=1, le=65535, description="Web app port.")
     log_level: str = Field(default="WARNING", description="Python logging level.")
+    chroma_url: str | None = Field(default=None, description="A Chroma server (http://host:8000) instead of disk.")
+    chroma_token: SecretStr | None = Field(default=None, description="Bearer token sent to the Chroma server.")
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint; unset = extractive.")
     llm_model: str = Field(default="local-model", description="Model name sent to the endpoint.")
     llm_api_key: SecretStr | None = Field(default=None, description="API key for the endpoint (never logged).")

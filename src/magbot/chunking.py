@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ._models import Chunk, Sentence, Source
 from .ingest import CITE_RE, KnowledgeBase
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 _ABBREVIATIONS = ("et al.", "e.g.", "i.e.", "vs.", "approx.", "Dr.", "No.", "Fig.")
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'‘“0-9])")
 _CITE_LEAD = re.compile(r"^\(\d+(?:\s*,\s*\d+)*\)\s*")
@@ -92,12 +93,14 @@ def _sections(body: str) -> Iterable[tuple[str, list[str]]]:
 
 
 def _make_chunk(source: Source, section: str, text: str, position: int, fallback: str) -> Chunk:
-    digest = hashlib.sha1(f"{source.id}\0{section}\0{position}\0{text}".encode()).hexdigest()[:16]
+    # The id depends on the content only, so editing one paragraph leaves the other passages' ids alone.
+    digest = hashlib.sha1(f"{source.id}\0{section}\0{text}".encode()).hexdigest()[:16]
+    cid = f"{source.id}:{digest}"
     if source.kind != "article":  # only the article uses "(n)" citations; study text is kept as is
         plain = tuple(Sentence(s, (source.id,)) for s in split_sentences(text))
-        return Chunk(f"{source.id}:{position}:{digest}", source.id, section, text, position, (), plain)
+        return Chunk(cid, source.id, section, text, position, (), plain)
     return Chunk(
-        id=f"{source.id}:{position}:{digest}",
+        id=cid,
         source_id=source.id,
         section=section,
         text=strip_citations(text),
@@ -124,7 +127,10 @@ def chunk_source(source: Source, chunk_size: int, chunk_overlap: int) -> list[Ch
         for paragraph in paragraphs:
             parts = [paragraph] if len(paragraph) <= chunk_size else splitter.split_text(paragraph)
             for part in parts:
-                chunks.append(_make_chunk(source, section, part.strip(), len(chunks), source.id))
+                chunk = _make_chunk(source, section, part.strip(), len(chunks), source.id)
+                if any(c.id == chunk.id for c in chunks):  # the same passage twice in one source
+                    chunk = replace(chunk, id=f"{chunk.id}:{len(chunks)}")
+                chunks.append(chunk)
     return chunks
 
 

@@ -92,13 +92,23 @@ def _ask_stream(bot: Magbot, lines: Iterable[str], out: TextIO, as_json: bool) -
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     bot = _bot(settings)
     report = bot.ingest(progress=sys.stderr.isatty())
-    state = "built" if report.built else "up to date, nothing to embed"
-    print(f"index {report.version}: {state}")
-    print(
-        f"sources: {report.sources}  passages: {report.chunks}  sentences: {report.sentences}  "
-        f"seconds: {report.seconds:.2f}"
-    )
-    print(f"location: {settings.index_dir}")
+    if report.built:
+        print(f"index {report.version}: synced in {report.seconds:.2f} s")
+        print(
+            f"passages: {report.added} added, {report.updated} updated, {report.removed} removed, "
+            f"{report.chunks - report.added - report.updated} unchanged"
+        )
+        for label, files in (
+            ("added", report.files_added),
+            ("updated", report.files_updated),
+            ("removed", report.files_removed),
+        ):
+            if files:
+                print(f"files {label}: {', '.join(files)}")
+    else:
+        print(f"index {report.version}: up to date, nothing to embed ({report.seconds:.2f} s)")
+    print(f"sources: {report.sources}  passages: {report.chunks}  sentences: {report.sentences}")
+    print(f"location: {settings.chroma_url or settings.index_dir}")
     return 0
 
 

@@ -28,6 +28,7 @@ class KnowledgeBase:
 
     sources: tuple[Source, ...]
     fingerprint: str  # hash of every file's bytes, for index naming
+    file_hashes: dict[str, str]  # per file (path relative to the folder): hash of its bytes
 
     def get(self, source_id: str) -> Source:
         for source in self.sources:
@@ -93,10 +94,13 @@ def load_knowledge(folder: Path) -> KnowledgeBase:
         raise KnowledgeError(article_path, "missing: the knowledge folder needs article.md")
     study_paths = sorted((folder / "studies").glob("*.md"))
     digest = hashlib.sha256()
+    file_hashes: dict[str, str] = {}
     sources: list[Source] = []
     for path in [article_path, *study_paths]:
         source = _read_file(path, "article" if path == article_path else "study")
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        raw = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + raw + b"\0")
+        file_hashes[path.relative_to(folder).as_posix()] = hashlib.sha256(raw).hexdigest()[:20]
         sources.append(source)
     seen: dict[str, Path] = {}
     for source, path in zip(sources, [article_path, *study_paths], strict=True):
@@ -109,4 +113,4 @@ def load_knowledge(folder: Path) -> KnowledgeBase:
             if int(n) not in numbers:
                 raise KnowledgeError(article_path, f"cites ({n.strip()}) but no study has number {n.strip()}")
     studies = sorted(sources[1:], key=lambda s: (s.number is None, s.number or 0, s.id))
-    return KnowledgeBase(sources=(sources[0], *studies), fingerprint=digest.hexdigest())
+    return KnowledgeBase(sources=(sources[0], *studies), fingerprint=digest.hexdigest(), file_hashes=file_hashes)

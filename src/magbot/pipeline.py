@@ -31,7 +31,7 @@ from .safety import (
     urgent_kind,
     validate,
 )
-from .store import BuildReport, VectorStore, index_version
+from .store import BuildReport, VectorStore, http_client, persistent_client, settings_key
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +75,19 @@ class Magbot:
         kb = load_knowledge(s.knowledge_dir)
         chunks = chunk_knowledge(kb, s.chunk_size, s.chunk_overlap)
         texts = [index_text(c, kb.by_id[c.source_id]) for c in chunks]
-        version = index_version(self.embedder.name, s.chunk_size, s.chunk_overlap, kb.fingerprint)
-        return kb, chunks, texts, VectorStore(s.index_dir, version)
+        key = settings_key(self.embedder.name, s.chunk_size, s.chunk_overlap)
+        if s.chroma_url:
+            url, token = s.chroma_url, s.chroma_token.get_secret_value() if s.chroma_token else None
+            store = VectorStore(lambda: http_client(url, token), key, kb.fingerprint, url)
+        else:
+            path = s.index_dir
+            store = VectorStore(lambda: persistent_client(path), key, kb.fingerprint, str(path))
+        return kb, chunks, texts, store
 
     def ingest(self, progress: bool = False) -> BuildReport:
         """Build the index for the current knowledge files and settings (no work if it is up to date)."""
-        _kb, chunks, texts, store = self._plan()
-        report = store.build(chunks, texts, self.embedder, progress=progress)
+        kb, chunks, texts, store = self._plan()
+        report = store.build(chunks, texts, self.embedder, progress=progress, source_hashes=kb.file_hashes)
         log.info("index %s: %s chunks (%s)", report.version, report.chunks, "built" if report.built else "reused")
         return report
 
@@ -95,7 +101,7 @@ class Magbot:
             if not store.exists():
                 if on_build:
                     on_build()
-                report = store.build(chunks, texts, self.embedder)
+                report = store.build(chunks, texts, self.embedder, source_hashes=kb.file_hashes)
             self.embedder.load()
             retriever = HybridRetriever(chunks, texts, store, self.embedder, self.settings.top_k)
             authors = frozenset(a.split()[0].lower() for s in kb.sources for a in s.authors)

@@ -6,6 +6,7 @@ import logging
 from importlib import resources
 from typing import Any
 
+from ._errors import MagbotError
 from ._settings import Settings
 from .embed import offline_environment
 from .feedback import FeedbackStore
@@ -97,6 +98,11 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
         return JSONResponse(
             {"detail": f"Invalid request: {where or 'body'}: {first.get('msg', 'invalid')}."}, status_code=422
         )
+
+    @app.exception_handler(MagbotError)
+    async def unavailable(request: Request, exc: MagbotError) -> JSONResponse:
+        log.error("cannot answer: %s", exc)
+        return JSONResponse({"detail": f"magbot cannot answer right now: {exc}"}, status_code=503)
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Any:

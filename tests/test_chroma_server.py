@@ -1,0 +1,96 @@
+"""The same ingest and retrieval against a real Chroma server (``chroma run``) on loopback."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from magbot import IndexError_, Magbot, Settings
+from magbot.embed import Embedder
+from magbot.server import create_app
+from tests.conftest import free_port
+
+
+def _start(path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    proc = subprocess.Popen(
+        [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+                return proc, url
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("chroma run did not start") from None
+            time.sleep(0.3)
+
+
+@pytest.fixture()
+def chroma_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    proc, url = _start(tmp_path / "chroma")
+    yield proc, url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def _bot(tmp_path: Path, knowledge: Path, embedder: Embedder, url: str) -> Magbot:
+    return Magbot(Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge, chroma_url=url), embedder=embedder)
+
+
+def test_ingest_and_answers_through_a_chroma_server(
+    chroma_server: tuple[subprocess.Popen[bytes], str], tmp_path: Path, knowledge_copy: Path, embedder: Embedder
+) -> None:
+    _, url = chroma_server
+    report = _bot(tmp_path, knowledge_copy, embedder, url).ingest()
+    assert report.built and report.added == report.chunks
+    assert not (tmp_path / "data" / "index").exists()  # nothing went to the embedded store
+    assert not _bot(tmp_path, knowledge_copy, embedder, url).ingest().built
+    study = knowledge_copy / "studies" / "ref-7.md"
+    study.write_text(study.read_text(encoding="utf-8") + "\nAn extra paragraph.\n", encoding="utf-8")
+    synced = _bot(tmp_path, knowledge_copy, embedder, url).ingest()
+    assert (synced.added, synced.removed) == (1, 0)
+    bot = _bot(tmp_path, knowledge_copy, embedder, url)
+    answer = bot.ask("By how much did pain fall in the back pain trial?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4" and "7.5" in answer.answer
+
+
+def test_server_down_is_a_clear_error_not_a_hang(tmp_path: Path, knowledge_copy: Path, embedder: Embedder) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    start = time.monotonic()
+    with pytest.raises(IndexError_, match=re.escape(f"cannot reach the Chroma server at {url}")):
+        _bot(tmp_path, knowledge_copy, embedder, url).ingest()
+    assert time.monotonic() - start < 10
+
+
+def test_server_going_away_gives_a_clear_error(
+    chroma_server: tuple[subprocess.Popen[bytes], str], tmp_path: Path, knowledge_copy: Path, embedder: Embedder
+) -> None:
+    proc, url = chroma_server
+    bot = _bot(tmp_path, knowledge_copy, embedder, url)
+    bot.open()
+    client = TestClient(create_app(bot.settings, bot=bot))
+    assert client.post("/api/ask", json={"question": "What did the back pain trial find?"}).status_code == 200
+    proc.terminate()
+    proc.wait(timeout=30)
+    start = time.monotonic()
+    with pytest.raises(IndexError_, match=re.escape("cannot query the index at http://127.0.0.1")):
+        bot.ask("What did the back pain trial find?")
+    resp = client.post("/api/ask", json={"question": "Does magnesium help nerve pain?"})
+    assert resp.status_code == 503 and "cannot answer right now" in resp.json()["detail"]
+    assert time.monotonic() - start < 40
