@@ -166,6 +166,14 @@ def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from .doctor import report, run_checks
+
+    findings = run_checks(settings)
+    print(report(findings))
+    return 0 if all(f.ok for f in findings) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="magbot", description="Cited answers about magnesium and nerve pain.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -180,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    sub.add_parser("doctor", help="check model, index, data dir, LLM endpoint and settings (offline)")
     fb = sub.add_parser("feedback", help="work with feedback given in the web chat")
     fb_sub = fb.add_subparsers(dest="action", required=True)
     export = fb_sub.add_parser("export", help="write all feedback as CSV or JSON")
@@ -188,7 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve, "feedback": cmd_feedback}
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "ask": cmd_ask,
+    "eval": cmd_eval,
+    "serve": cmd_serve,
+    "feedback": cmd_feedback,
+    "doctor": cmd_doctor,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -56,7 +56,12 @@ class RateLimiter:
         from limits import parse, storage, strategies
 
         self.item = parse(rate)
-        self._limiter: Any = strategies.MovingWindowRateLimiter(storage.storage_from_string(storage_uri))
+        self._storage: Any = storage.storage_from_string(storage_uri)
+        self._limiter: Any = strategies.MovingWindowRateLimiter(self._storage)
+
+    def healthy(self) -> bool:
+        """Whether the storage answers (a Redis server that is down does not)."""
+        return bool(self._storage.check())
 
     def hit(self, key: str) -> Verdict:
         if self._limiter.hit(self.item, "ask", key):
