@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EvidenceLevel = Literal["meta-analysis", "rct", "protocol", "review", "cross-sectional", "animal", "article"]
+EvidenceLevel = Literal["meta-analysis", "rct", "protocol", "review", "cross-sectional", "animal", "other", "article"]
 Status = Literal["answered", "not_in_sources", "out_of_scope", "urgent", "invalid"]
 
 EVIDENCE_LABELS: dict[str, str] = {
@@ -17,6 +17,7 @@ EVIDENCE_LABELS: dict[str, str] = {
     "review": "Narrative review",
     "cross-sectional": "Cross-sectional study",
     "animal": "Animal study",
+    "other": "Other study type",
     "article": "Consumer article",
 }
 
@@ -45,6 +46,8 @@ class Source(BaseModel):
     supports_article_claim: str | None = None
     key_numbers: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()  # names a reader may use for the source: "the back pain trial", an author
+    fetched: str | None = None  # date the record was fetched from PubMed, for studies added by PMID
+    text_source: str | None = None  # where the body text comes from, when not the hand-written summary
     notes: str | None = None
     note: str | None = None
     body: str = Field(min_length=20)

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     log_level: str = Field(default="WARNING", description="Python logging level.")
     chroma_url: str | None = Field(default=None, description="A Chroma server (http://host:8000) instead of disk.")
     chroma_token: SecretStr | None = Field(default=None, description="Bearer token sent to the Chroma server.")
+    ncbi_base_url: str = Field(
+        default="https://eutils.ncbi.nlm.nih.gov/entrez/eutils", description="NCBI E-utilities base URL."
+    )
+    ncbi_api_key: SecretStr | None = Field(default=None, description="NCBI API key (allows 10 requests/s).")
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint; unset = extractive.")
     llm_model: str = Field(default="local-model", description="Model name sent to the endpoint.")
     llm_api_key: SecretStr | None = Field(default=None, description="API key for the endpoint (never logged).")

@@ -166,6 +166,29 @@ def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add_pubmed(settings: Settings, args: argparse.Namespace) -> int:
+    from .pubmed import PubMedClient, add_studies, refresh_cited
+
+    client = PubMedClient(settings)
+    status = 0
+    if args.refresh:
+        replaced, kept = refresh_cited(settings, client)
+        print(f"abstracts fetched: {', '.join(replaced) or 'none'}")
+        print(f"summaries kept: {', '.join(kept) or 'none'}")
+    if args.pmids:
+        written, unknown = add_studies(settings, args.pmids, client)
+        for path in written:
+            print(f"added {path}")
+        if unknown:
+            print(f"magbot: error: PubMed has no record with an abstract for: {', '.join(unknown)}", file=sys.stderr)
+            status = 1
+    if not args.refresh and not args.pmids:
+        print("magbot: error: give PubMed IDs, or --refresh", file=sys.stderr)
+        return 2
+    cmd_ingest(settings, args)
+    return status
+
+
 def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
     from .doctor import report, run_checks
 
@@ -188,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    pm = sub.add_parser("add-pubmed", help="add studies by PubMed ID (NCBI E-utilities), then update the index")
+    pm.add_argument("pmids", nargs="*", help="PubMed IDs, e.g. 23384256")
+    pm.add_argument("--refresh", action="store_true", help="replace the cited studies' summaries with abstracts")
     sub.add_parser("doctor", help="check model, index, data dir, LLM endpoint and settings (offline)")
     fb = sub.add_parser("feedback", help="work with feedback given in the web chat")
     fb_sub = fb.add_subparsers(dest="action", required=True)
@@ -204,6 +230,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "feedback": cmd_feedback,
     "doctor": cmd_doctor,
+    "add-pubmed": cmd_add_pubmed,
 }
 
 

@@ -17,7 +17,7 @@ from .chunking import split_sentences
 from .embed import Embedder
 from .generate import Context
 
-MARKER = re.compile(r"\[(\d+|A)\]")
+MARKER = re.compile(r"\[(\d+|A|pmid-\d+)\]")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])")
 _NOISE = re.compile(r"[*_`#>]|!\[[^\]]*\]\([^)]*\)|\[([^\]]+)\]\((?:[^)]*)\)|<[^>]+>")
 
