@@ -2,14 +2,20 @@
 # Installs magbot with its test tools, then runs lint, type checks and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The browser tests drive Debian's chromium (never a browser downloaded by a test tool).
-if ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = "0" ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  fi
+# System packages the tests use: Debian's chromium (browser tests; never a browser downloaded by a test tool),
+# nginx and redis-server (started by the tests themselves on loopback ports).
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+if [ -n "$missing" ]; then
+  SUDO=""
+  [ "$(id -u)" = "0" ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
+export PATH="$PATH:/usr/sbin"
 bash scripts/setup.sh --test
 export MAGBOT_ARTIFACTS="${MAGBOT_ARTIFACTS:-$PWD/artifacts}"
 mkdir -p "$MAGBOT_ARTIFACTS"
