@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import shutil
 import socket
@@ -70,6 +69,20 @@ def knowledge_copy(tmp_path: Path) -> Iterator[Path]:
     yield target
 
 
+def wait_until_up(url: str, proc: subprocess.Popen[bytes], seconds: float, what: str) -> None:
+    """Poll ``url`` until it answers 200; fail (and kill ``proc``) if the process exits or time runs out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"{what} did not start ({url})") from None
+            time.sleep(0.3)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -102,18 +115,11 @@ def live_server(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
             )
         server = LiveServer(f"http://127.0.0.1:{port}", data, proc)
         started.append(server)
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"{server.url}/api/health", timeout=2) as resp:
-                    if json.load(resp)["ready"]:
-                        return server
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("the app did not start: " + server.log()[-2000:])
-            time.sleep(0.5)
+        try:
+            wait_until_up(f"{server.url}/api/health", proc, 180, "the app")
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}: {server.log()[-2000:]}") from None
+        return server
 
     yield start
     for server in started:
@@ -162,18 +168,7 @@ def llama_url() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/models", timeout=2) as resp:
-                if json.load(resp)["data"]:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("llama.cpp server did not start")
-        time.sleep(0.5)
+    wait_until_up(f"{url}/models", proc, 120, "llama.cpp server")
     yield url
     proc.terminate()
     proc.wait(timeout=30)

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from fastapi.testclient import TestClient
 from magbot import IndexError_, Magbot, Settings
 from magbot.embed import Embedder
 from magbot.server import create_app
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until_up
 
 
 def _start(path: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -29,16 +28,8 @@ def _start(path: Path) -> tuple[subprocess.Popen[bytes], str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
-                return proc, url
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("chroma run did not start") from None
-            time.sleep(0.3)
+    wait_until_up(f"{url}/api/v2/heartbeat", proc, 60, "chroma run")
+    return proc, url
 
 
 @pytest.fixture()
@@ -94,3 +85,31 @@ def test_server_going_away_gives_a_clear_error(
     resp = client.post("/api/ask", json={"question": "Does magnesium help nerve pain?"})
     assert resp.status_code == 503 and "cannot answer right now" in resp.json()["detail"]
     assert time.monotonic() - start < 40
+
+
+def test_token_is_sent_to_an_authenticating_proxy(tmp_path: Path, knowledge_copy: Path, embedder: Embedder) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Authorization", ""))
+            self.send_response(401)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        settings = Settings(data_dir=tmp_path, knowledge_dir=knowledge_copy, chroma_url=url, chroma_token="s3cret")
+        with pytest.raises(IndexError_, match="Chroma server"):
+            Magbot(settings, embedder=embedder).ingest()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen and seen[0] == "Bearer s3cret"

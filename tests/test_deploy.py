@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,20 +17,7 @@ import pytest
 
 from magbot.feedback import FeedbackStore
 from magbot.websecurity import RateLimiter
-from tests.conftest import REPO, free_port
-
-
-def _wait(url: str, proc: subprocess.Popen[bytes], seconds: float = 180) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"{url} did not come up") from None
-            time.sleep(0.5)
+from tests.conftest import REPO, free_port, wait_until_up
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +96,8 @@ def stack(
         ["nginx", "-c", str(root / "nginx.conf"), "-p", str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        _wait(f"http://127.0.0.1:{app_port}/api/health", app)
-        _wait(f"http://127.0.0.1:{web_port}/api/health", nginx, 30)
+        wait_until_up(f"http://127.0.0.1:{app_port}/api/health", app, 180, "magbot workers")
+        wait_until_up(f"http://127.0.0.1:{web_port}/api/health", nginx, 30, "nginx")
         yield f"http://127.0.0.1:{web_port}"
     finally:
         nginx.terminate()
