@@ -13,7 +13,7 @@ import numpy as np
 
 from ._models import Answer, Chunk, Hit, StreamEvent, Turn
 from ._settings import Settings
-from .answer import compose
+from .answer import compose, named_sources
 from .chunking import chunk_knowledge, index_text
 from .embed import Embedder
 from .ingest import KnowledgeBase, load_knowledge
@@ -191,6 +191,10 @@ class Magbot:
         vector = self.embedder.embed_one(query.text)
         keyword_query = replace(query, text=query.text + _DOSE_TERMS) if dose else query
         hits = ready.retriever.retrieve(keyword_query, vector, boost=query.prior_sources)
+        named = named_sources(query.text, ready.kb)
+        if named:  # a study the question names by name: all of its passages are candidates
+            seen = {h.chunk.id for h in hits}
+            hits += [Hit(c, 0.0, None, None) for c in ready.chunks if c.source_id in named and c.id not in seen]
         composed = compose(
             query.text,
             hits,

@@ -101,7 +101,7 @@ _DOSE = re.compile(
 )
 _QUANTITY = re.compile(
     r"\b(how (much|many|long|often|big|large)|by what|what (percentage|proportion|number)"
-    r"|number of|figures?|numbers?|statistic)",
+    r"|number of|figures?|numbers?|statistic|results?|find|found|show|showed)",
     re.IGNORECASE,
 )
 
