@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +32,11 @@ class KnowledgeBase:
     file_hashes: dict[str, str]  # per file (path relative to the folder): hash of its bytes
 
     def get(self, source_id: str) -> Source:
-        for source in self.sources:
-            if source.id == source_id:
-                return source
-        raise KeyError(source_id)
+        return self.by_id[source_id]
 
-    @property
+    @cached_property
     def by_id(self) -> dict[str, Source]:
+        """Sources by id, built once (answers look sources up many times per question)."""
         return {s.id: s for s in self.sources}
 
 

@@ -103,7 +103,7 @@ class Magbot:
                     on_build()
                 report = store.build(chunks, texts, self.embedder, source_hashes=kb.file_hashes)
             self.embedder.load()
-            retriever = HybridRetriever(chunks, texts, store, self.embedder, self.settings.top_k)
+            retriever = HybridRetriever(chunks, texts, store, self.settings.top_k)
             authors = frozenset(a.split()[0].lower() for s in kb.sources for a in s.authors)
             self._ready = _Ready(kb, chunks, store, retriever, store.sentence_vectors(), authors)
             return report

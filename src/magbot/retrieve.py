@@ -13,7 +13,6 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 from ._models import Chunk, Hit, Turn
-from .embed import Embedder
 from .store import VectorStore
 from .text import Vocabulary, content_terms, words
 
@@ -53,13 +52,10 @@ def resolve(question: str, history: Sequence[Turn], max_turns: int) -> Query:
 class HybridRetriever:
     """Dense + BM25 over the passages of one index version."""
 
-    def __init__(
-        self, chunks: Sequence[Chunk], texts: Sequence[str], store: VectorStore, embedder: Embedder, top_k: int
-    ) -> None:
+    def __init__(self, chunks: Sequence[Chunk], texts: Sequence[str], store: VectorStore, top_k: int) -> None:
         self.chunks = list(chunks)
         self.by_id = {c.id: c for c in self.chunks}
         self.store = store
-        self.embedder = embedder
         self.top_k = top_k
         tokenized = [content_terms(t) for t in texts]
         self.vocabulary = Vocabulary(t for doc in tokenized for t in doc)
