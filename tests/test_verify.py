@@ -10,7 +10,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from magbot import Magbot
 from magbot.generate import Context, build_contexts, build_messages
-from magbot.retrieve import resolve
+from magbot.retrieve import Query
 from magbot.verify import verify
 
 QUESTION = "By how much did pain fall in the back pain trial?"
@@ -20,7 +20,7 @@ QUESTION = "By how much did pain fall in the back pain trial?"
 def contexts(bot: Magbot) -> list[Context]:
     ready = bot._ready
     assert ready is not None
-    query = resolve(QUESTION, [], 10)
+    query = Query(QUESTION, QUESTION, False, ())
     hits = ready.retriever.retrieve(query, bot.embedder.embed_one(QUESTION))
     found = build_contexts(hits, ready.kb)
     assert any(c.marker == "[4]" for c in found)

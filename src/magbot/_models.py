@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 EvidenceLevel = Literal["meta-analysis", "rct", "protocol", "review", "cross-sectional", "animal", "other", "article"]
 Status = Literal["answered", "not_in_sources", "out_of_scope", "urgent", "invalid"]
+Population = Literal["humans", "animals", "none"]
+Result = Literal["benefit", "no_difference", "association", "no_results", "mechanism", "background", "limits", "safety"]
+Certainty = Literal["moderate", "low", "very_low", "not_studied"]
 
 EVIDENCE_LABELS: dict[str, str] = {
     "meta-analysis": "Meta-analysis",
@@ -20,6 +23,18 @@ EVIDENCE_LABELS: dict[str, str] = {
     "other": "Other study type",
     "article": "Consumer article",
 }
+
+
+class Finding(BaseModel):
+    """One result of a study in plain words, with who was studied and what kind of result it is."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str = Field(min_length=20, max_length=600)
+    population: Population
+    outcome: str = Field(min_length=2, max_length=120)
+    result: Result
+    short: str = Field(min_length=5, max_length=240)  # completes "the study found ..."
 
 
 class Source(BaseModel):
@@ -43,6 +58,8 @@ class Source(BaseModel):
     study_type: str | None = None
     evidence_level: EvidenceLevel = "article"
     evidence_note: str | None = None
+    population: Population = "none"
+    findings: tuple[Finding, ...] = ()
     supports_article_claim: str | None = None
     key_numbers: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()  # names a reader may use for the source: "the back pain trial", an author
@@ -133,6 +150,17 @@ class Citation(BaseModel):
     quote: str
 
 
+class FindingOut(BaseModel):
+    """A finding as shown in an answer: its marker, text, population and the study's evidence level."""
+
+    model_config = ConfigDict(frozen=True)
+
+    marker: str
+    text: str
+    population: Population
+    evidence_level: str
+
+
 class Answer(BaseModel):
     """The answer object of the contract (shared/CONTRACT.md), plus added fields."""
 
@@ -149,6 +177,10 @@ class Answer(BaseModel):
     dropped_sentences: int = 0  # of those, removed by verification
     notice: str | None = None  # e.g. why a generated answer was replaced by an extractive one
     support_scores: list[float] = Field(default_factory=list)  # LLM mode: each checked sentence's best match
+    bottom_line: str = ""  # the opening sentence(s) that answer the question directly (answered only)
+    certainty: Certainty | None = None  # how far the cited human evidence can carry the bottom line
+    findings: list[FindingOut] = Field(default_factory=list)  # the study results the answer rests on
+    intent: str | None = None  # what the question was understood to ask (works, dose, safety, ...)
 
 
 @dataclass(frozen=True)

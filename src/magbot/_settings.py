@@ -29,7 +29,16 @@ class Settings(BaseSettings):
     max_sentences: int = Field(default=3, ge=1, le=10, description="Sentences in an extractive answer.")
     max_question_chars: int = Field(default=1000, ge=10, le=100_000, description="Longest question.")
     max_history_turns: int = Field(default=20, ge=0, le=200, description="History turns considered.")
-    min_similarity: float = Field(default=0.30, ge=-1, le=1, description="Weakest sentence match used.")
+    min_similarity: float = Field(
+        default=0.30, ge=-1, le=1, description="Below this best match with any finding or passage, decline."
+    )
+    urgent_cost: float = Field(
+        default=1.0,
+        gt=0,
+        le=1000,
+        description="How many false alarms one missed emergency is worth, on the example messages' own mix "
+        "(a third emergencies, far more than real traffic, so 1.0 already leans towards flagging).",
+    )
     host: str = Field(default="127.0.0.1", description="Web app host.")
     port: int = Field(default=7860, ge=1, le=65535, description="Web app port.")
     log_level: str = Field(default="WARNING", description="Python logging level.")

@@ -126,24 +126,32 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .evaluate import DEFAULT_SET, load_items, run_eval
+    from .evaluate import SPLITS, load_items, run_eval
 
-    items = load_items(Path(args.set) if args.set else DEFAULT_SET)
+    if args.set:
+        sets = {Path(args.set).stem: Path(args.set)}
+    else:
+        sets = {name: path for name, path in SPLITS.items() if args.split in (name, "all")}
     extractive_settings = settings.model_copy(update={"llm_base_url": None})
     bot = _bot(extractive_settings)
     _open(bot)
-    print("extractive answers")
-    print(run_eval(bot, items).table())
+    llm_bot = None
     if args.llm:
         if not settings.llm_base_url:
             raise ConfigError("--llm needs MAGBOT_LLM_BASE_URL (and MAGBOT_LLM_MODEL) to point at a model")
         from .pipeline import Magbot
 
         llm_bot = Magbot(settings, embedder=bot.embedder)
-        report = run_eval(llm_bot, items)
-        print(f"\nLLM answers ({settings.llm_model} at {settings.llm_base_url})")
-        print(report.table())
-        print(report.llm_table(settings.llm_support_threshold))
+    for name, path in sets.items():
+        items = load_items(path)
+        print(f"{name} split ({path.name}), extractive answers")
+        print(run_eval(bot, items).table(verbose=args.verbose))
+        if llm_bot is not None:
+            report = run_eval(llm_bot, items)
+            print(f"\n{name} split, LLM answers ({settings.llm_model} at {settings.llm_base_url})")
+            print(report.table(verbose=args.verbose))
+            print(report.llm_table(settings.llm_support_threshold))
+        print()
     return 0
 
 
@@ -205,7 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="*", help="the question; omit to read standard input")
     ask.add_argument("--json", action="store_true", help="print the answer object as one line of JSON")
     ev = sub.add_parser("eval", help="score magbot on the evaluation question set")
-    ev.add_argument("--set", help="a question set YAML file (default: eval/questions.yaml)")
+    ev.add_argument("--set", help="a question set YAML file instead of the splits in eval/")
+    ev.add_argument("--split", choices=["dev", "test", "all"], default="all", help="which split (default: both)")
+    ev.add_argument("--verbose", action="store_true", help="list every missed question")
     ev.add_argument("--llm", action="store_true", help="also score generated answers (MAGBOT_LLM_* settings)")
     serve = sub.add_parser("serve", help="run the web chat")
     serve.add_argument("--host", default=None)

@@ -1,4 +1,8 @@
-"""``magbot eval``: run the question set in ``eval/questions.yaml`` and score citations and statuses."""
+"""``magbot eval``: run the dev and test splits in ``eval/`` and score citations, statuses and bottom lines.
+
+``eval/dev.yaml`` is what magbot is tuned on; ``eval/test.yaml`` was written by someone who never saw the
+code and is only ever measured, never tuned on. Report the test split.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ from ._errors import KnowledgeError
 from ._models import Answer, Turn
 from .pipeline import Magbot
 
-DEFAULT_SET = Path(__file__).resolve().parents[2] / "eval" / "questions.yaml"
+EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
+SPLITS = {"dev": EVAL_DIR / "dev.yaml", "test": EVAL_DIR / "test.yaml"}
+DEFAULT_SET = SPLITS["dev"]
 DECLINES = {"not_in_sources", "out_of_scope"}
 
 
@@ -27,6 +33,7 @@ class EvalItem(BaseModel):
     expect: list[str] = Field(default_factory=list)
     relevant: list[str] = Field(default_factory=list)
     history: list[Turn] = Field(default_factory=list)
+    conversation: list[str] = Field(default_factory=list)  # earlier user messages, answered by magbot in turn
 
     @property
     def statuses(self) -> set[str]:
@@ -69,6 +76,15 @@ class Report:
         return self._rate([r.status_ok for r in self.results if r.item.statuses == {"urgent"}])
 
     @property
+    def false_alarms(self) -> int:
+        """Questions marked urgent that are not emergencies."""
+        return sum(1 for r in self.results if r.answer.status == "urgent" and "urgent" not in r.item.statuses)
+
+    @property
+    def bottom_line_rate(self) -> float:
+        return self._rate([bool(r.answer.bottom_line.strip()) for r in self.results if r.answer.status == "answered"])
+
+    @property
     def status_accuracy(self) -> float:
         return self._rate([r.status_ok for r in self.results])
 
@@ -102,21 +118,25 @@ class Report:
     def failures(self) -> list[ItemResult]:
         return [r for r in self.results if not r.status_ok or r.hit is False or r.relevant_cited < len(r.cited)]
 
-    def table(self) -> str:
+    def table(self, verbose: bool = True) -> str:
         answerable = sum(1 for r in self.results if r.hit is not None)
         rows = [
             ("questions", f"{len(self.results)}", ""),
             ("citation hit rate", f"{self.hit_rate:.3f}", f"{answerable} answerable; goal >= 0.95"),
             ("citation precision", f"{self.precision:.3f}", "goal >= 0.90"),
-            ("decline accuracy", f"{self.decline_accuracy:.3f}", "goal 1.00"),
+            ("decline accuracy", f"{self.decline_accuracy:.3f}", "goal >= 0.95"),
             ("urgent accuracy", f"{self.urgent_accuracy:.3f}", "goal 1.00"),
+            ("calm marked urgent", f"{self.false_alarms}", "goal 0"),
+            ("bottom line present", f"{self.bottom_line_rate:.3f}", "answered answers; goal 1.00"),
             ("status accuracy", f"{self.status_accuracy:.3f}", "all questions"),
             ("mean latency", f"{self.mean_latency_ms:.1f} ms", ""),
         ]
         width = max(len(r[0]) for r in rows)
         lines = [f"{'metric':<{width}}  {'value':>9}  note", "-" * (width + 30)]
         lines += [f"{name:<{width}}  {value:>9}  {note}" for name, value, note in rows]
-        for r in self.failures():
+        misses = self.failures()
+        lines.append(f"missed or imprecise: {len(misses)}")
+        for r in misses if verbose else []:
             lines.append(f"  miss {r.item.id}: status={r.answer.status} cited={r.cited} expected={r.item.expect}")
         return "\n".join(lines)
 
@@ -132,7 +152,11 @@ def load_items(path: Path = DEFAULT_SET) -> list[EvalItem]:
 def run_eval(bot: Magbot, items: list[EvalItem]) -> Report:
     report = Report()
     for item in items:
-        answer = bot.ask(item.q, item.history)
+        history = list(item.history)
+        for earlier in item.conversation:  # a conversation: magbot answers each earlier message first
+            reply = bot.ask(earlier, history)
+            history += [Turn(role="user", content=earlier), Turn(role="assistant", content=reply.answer)]
+        answer = bot.ask(item.q, history)
         cited = [c.id for c in answer.citations]
         answerable = item.statuses == {"answered"}
         hit = bool(set(cited) & set(item.expect)) if answerable else None

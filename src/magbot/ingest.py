@@ -63,7 +63,7 @@ def _read_file(path: Path, kind: str) -> Source:
     for key in ("pmid", "volume", "issue", "pages"):
         if isinstance(data.get(key), int):
             data[key] = str(data[key])
-    for key in ("authors", "key_numbers", "aliases"):
+    for key in ("authors", "key_numbers", "aliases", "findings"):
         if isinstance(data.get(key), list):
             data[key] = tuple(data[key])
     data["body"] = match.group(2).strip()
@@ -81,7 +81,27 @@ def _read_file(path: Path, kind: str) -> Source:
             raise KnowledgeError(path, "a study needs at least one of pmid, pmcid or doi", field="pmid")
         if source.id.startswith("ref-") and source.id != f"ref-{source.number}":
             raise KnowledgeError(path, f"id {source.id} does not match number {source.number}", field="id")
+        _check_findings(source, path)
     return source
+
+
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
+
+
+def numbers_in(text: str) -> set[str]:
+    """The numbers written in a text ("7.5", "80", "1,000"), as written."""
+    return {m.group(0).rstrip(".,") for m in _NUMBER.finditer(text)}
+
+
+def _check_findings(source: Source, path: Path) -> None:
+    """Every number in a finding must be written in the study's own text (body or key numbers)."""
+    own = numbers_in(source.body + "\n" + "\n".join(source.key_numbers) + "\n" + source.title)
+    for i, finding in enumerate(source.findings):
+        missing = sorted(numbers_in(finding.text) - own)
+        if missing:
+            raise KnowledgeError(
+                path, f"number(s) {', '.join(missing)} do not appear in the study's text", field=f"findings.{i}.text"
+            )
 
 
 def load_knowledge(folder: Path) -> KnowledgeBase:

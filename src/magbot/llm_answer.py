@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from ._models import Answer, StreamEvent
-from .answer import citation_for, closing_notes
-from .generate import LLMError, build_contexts, build_messages, stream_reply
-from .verify import verify
+import numpy as np
 
-if TYPE_CHECKING:
-    from .pipeline import Magbot, _Prepared
+from ._models import Answer, FindingOut, Hit, StreamEvent
+from ._settings import Settings
+from .compose import citation_for, closing_notes
+from .embed import Embedder
+from .generate import Context, LLMError, build_contexts, build_messages, stream_reply
+from .ingest import KnowledgeBase
+from .verify import MARKER, verify
+
+__all__ = ["GenerationInput", "generate_answer"]
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +28,36 @@ NOTICE_UNSUPPORTED = (
 )
 
 
+@dataclass(frozen=True)
+class GenerationInput:
+    """What the composing stage hands to generation: the question, passages, findings and the checked answer."""
+
+    query: str
+    hits: list[Hit]
+    kb: KnowledgeBase
+    vectors: dict[str, np.ndarray]  # sentence and finding vectors, for the support check
+    extractive: Answer  # the composed answer: the fallback, and the bottom line the model starts from
+    dose: bool
+    prefix: str
+    findings: Sequence[FindingOut]
+
+
+def _finding_contexts(p: GenerationInput) -> list[Context]:
+    """The composed findings as labelled passages, ahead of the retrieved ones."""
+    by_marker = {s.marker: s for s in p.kb.sources}
+    out: list[Context] = []
+    for f in p.findings:
+        source = by_marker.get(f.marker)
+        if source is None:
+            continue
+        index = next((i for i, g in enumerate(source.findings) if g.text == f.text), None)
+        keys = (f"finding:{source.id}#{index}",) if index is not None else ()
+        out.append(Context(f.marker, (source.id,), f.text, "finding", keys))
+    return out
+
+
 def _fallback(
-    p: _Prepared, notice: str, generated: int = 0, dropped: int = 0, scores: tuple[float, ...] = ()
+    p: GenerationInput, notice: str, generated: int = 0, dropped: int = 0, scores: tuple[float, ...] = ()
 ) -> Answer:
     return p.extractive.model_copy(
         update={
@@ -36,14 +69,19 @@ def _fallback(
     )
 
 
-def generate_answer(bot: Magbot, p: _Prepared) -> Iterator[StreamEvent]:
+def generate_answer(
+    p: GenerationInput, chat_model: Any, settings: Settings, embedder: Embedder
+) -> Iterator[StreamEvent]:
     """Stream the model's reply, then replace it with the verified text (or the extractive answer)."""
-    settings, kb = bot.settings, p.ready.kb
-    contexts = build_contexts(p.hits, kb)
+    kb = p.kb
+    contexts = _finding_contexts(p) + build_contexts(p.hits, kb)
     pieces: list[str] = []
     try:
         for piece in stream_reply(
-            bot.llm(), build_messages(p.query, contexts), settings.llm_timeout, settings.llm_max_tokens
+            chat_model,
+            build_messages(p.query, contexts, p.extractive.bottom_line),
+            settings.llm_timeout,
+            settings.llm_max_tokens,
         ):
             pieces.append(piece)
             yield StreamEvent("delta", piece)
@@ -54,7 +92,7 @@ def generate_answer(bot: Magbot, p: _Prepared) -> Iterator[StreamEvent]:
         yield StreamEvent("answer", answer=answer)
         return
     reply = "".join(pieces)
-    checked = verify(reply, contexts, p.ready.vectors, bot.embedder, settings.llm_support_threshold)
+    checked = verify(reply, contexts, p.vectors, embedder, settings.llm_support_threshold)
     generated = checked.kept + checked.dropped
     log.info("LLM reply: %d sentences, %d kept; dropped for: %s", generated, checked.kept, checked.reasons)
     if checked.kept == 0 or checked.kept * 2 < generated:
@@ -63,9 +101,16 @@ def generate_answer(bot: Magbot, p: _Prepared) -> Iterator[StreamEvent]:
         yield StreamEvent("answer", answer=answer)
         return
     by_marker = {s.marker: s for s in kb.sources}
-    sources = [by_marker[m] for m in checked.cited if m in by_marker]
-    quotes = {s.id: " … ".join(dict.fromkeys(c.text for c in contexts if s.id in c.source_ids)) for s in sources}
-    text = p.prefix + checked.text + closing_notes(sources, p.dose)
+    bottom = p.extractive.bottom_line
+    body = (bottom + "\n\n" if bottom else "") + checked.text
+    in_order = dict.fromkeys(f"[{m}]" for m in MARKER.findall(body))
+    sources = [by_marker[m] for m in in_order if m in by_marker]
+    quotes = {
+        s.id: " … ".join(dict.fromkeys(c.text for c in contexts if s.id in c.source_ids))
+        or next((c.quote for c in p.extractive.citations if c.id == s.id), "")
+        for s in sources
+    }
+    text = p.prefix + body + closing_notes(sources, p.dose)
     notice = None
     if checked.dropped:
         notice = (

@@ -6,45 +6,40 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ._models import Answer, Chunk, Hit, StreamEvent, Turn
 from ._settings import Settings
-from .answer import compose, named_sources
+from .banks import embed_cached, load_banks
 from .chunking import chunk_knowledge, index_text
+from .compose import FindingIndex, compose, decline_text
 from .embed import Embedder
 from .ingest import KnowledgeBase, load_knowledge
-from .llm_answer import generate_answer
-from .retrieve import HybridRetriever, resolve
-from .safety import (
-    CRISIS,
-    DISCLAIMER,
-    EMERGENCY,
-    asks_for_numbers,
-    is_dose_question,
-    normalise,
-    on_topic,
-    strip_injection,
-    urgent_kind,
-    validate,
-)
+from .llm_answer import GenerationInput, generate_answer
+from .retrieve import HybridRetriever, Query
+from .safety import CRISIS, DISCLAIMER, EMERGENCY, is_dose_question, on_topic
+from .screen import EmergencyModel, screen
 from .store import BuildReport, VectorStore, http_client, persistent_client, settings_key
+from .understand import Resources, Understanding, build_resources, understand
 
 log = logging.getLogger(__name__)
 
-OUT_OF_SCOPE = (
-    "magbot only answers questions about magnesium and nerve (neuropathic) pain, using one consumer-health "
-    "article and the 9 studies it cites. You could ask, for example: “Does magnesium help nerve pain?”, "
-    "“What did the back pain trial find?” or “Is low magnesium linked to diabetic neuropathy?”"
-)
 INSTRUCTIONS_IGNORED = (
     "magbot does not take instructions from messages; it only answers questions about magnesium and nerve pain "
     "from its sources. "
 )
-_DOSE_TERMS = " dose mg daily twice oral intravenous"
+
+
+def out_of_scope_text(kb: KnowledgeBase) -> str:
+    studies = sum(1 for s in kb.sources if s.kind == "study")
+    return (
+        "magbot only answers questions about magnesium and nerve (neuropathic) pain, using one consumer-health "
+        f"article and the {studies} studies it cites. You could ask, for example: “Does magnesium help nerve "
+        "pain?”, “What did the back pain trial find?” or “Is low magnesium linked to diabetic neuropathy?”"
+    )
 
 
 @dataclass(frozen=True)
@@ -55,6 +50,9 @@ class _Ready:
     retriever: HybridRetriever
     vectors: dict[str, np.ndarray]
     topic_terms: frozenset[str]
+    resources: Resources
+    findings: FindingIndex
+    emergencies: EmergencyModel
 
 
 class Magbot:
@@ -105,8 +103,40 @@ class Magbot:
             self.embedder.load()
             retriever = HybridRetriever(chunks, texts, store, self.settings.top_k)
             authors = frozenset(a.split()[0].lower() for s in kb.sources for a in s.authors)
-            self._ready = _Ready(kb, chunks, store, retriever, store.sentence_vectors(), authors)
+            self._ready = self._assemble(kb, chunks, store, retriever, authors)
             return report
+
+    def _assemble(
+        self,
+        kb: KnowledgeBase,
+        chunks: list[Chunk],
+        store: VectorStore,
+        retriever: HybridRetriever,
+        authors: frozenset[str],
+    ) -> _Ready:
+        """The resources every question uses: banks, finding vectors, vocabularies, the emergency model."""
+        cache = self.settings.data_dir / "cache"
+        banks = load_banks(self.settings.knowledge_dir, self.embedder.embed, self.embedder.name, cache)
+        items = tuple((s, i, f) for s in kb.sources for i, f in enumerate(s.findings))
+        finding_vectors = (
+            embed_cached([f.text for _, _, f in items], self.embedder.embed, self.embedder.name, cache)
+            if items
+            else np.zeros((0, 384), dtype=np.float32)
+        )
+        resources = build_resources(kb, banks)
+        vectors = store.sentence_vectors()
+        vectors.update({f"finding:{s.id}#{i}": v for (s, i, _), v in zip(items, finding_vectors, strict=True)})
+        return _Ready(
+            kb,
+            chunks,
+            store,
+            retriever,
+            vectors,
+            authors,
+            resources,
+            FindingIndex(items, finding_vectors),
+            EmergencyModel(banks, self.settings.urgent_cost),
+        )
 
     @property
     def knowledge(self) -> KnowledgeBase:
@@ -135,9 +165,9 @@ class Magbot:
         start = time.perf_counter()
         prepared = self._prepare(question, history)
         answer = prepared if isinstance(prepared, Answer) else prepared.extractive
-        if isinstance(prepared, _Prepared) and prepared.extractive.status == "answered" and self._llm_wanted():
+        if isinstance(prepared, GenerationInput) and prepared.extractive.status == "answered" and self._llm_wanted():
             final: Answer | None = None
-            for event in generate_answer(self, prepared):
+            for event in generate_answer(prepared, self.llm(), self.settings, self.embedder):
                 if event.answer is None:
                     yield event
                 else:
@@ -165,71 +195,82 @@ class Magbot:
             {"question": question, "status": status, "answer": text, "disclaimer": DISCLAIMER, **extra}
         )
 
-    def _prepare(self, raw: object, history: Sequence[Turn]) -> Answer | _Prepared:
-        """Everything up to the extractive answer; refusals come back as final answers."""
+    def _prepare(self, raw: object, history: Sequence[Turn]) -> Answer | GenerationInput:
+        """Screen, understand, retrieve and compose; refusals come back as final answers."""
         s = self.settings
-        shown = raw if isinstance(raw, str) and len(raw) <= s.max_question_chars else ""
-        check = validate(raw, s.max_question_chars)
-        if check.problem:
-            return self._reply(shown.replace("\x00", ""), "invalid", check.problem, mode="none")
-        assert isinstance(raw, str)
-        question = normalise(raw)
-        kind = urgent_kind(question)
-        if kind:
-            return self._reply(question, "urgent", CRISIS if kind == "self-harm" else EMERGENCY, mode="none")
-        cleaned, injected = strip_injection(question)
-        prefix = INSTRUCTIONS_IGNORED if injected else ""
+        screened = screen(raw, s.max_question_chars)
+        if screened.problem:
+            return self._reply(screened.question, "invalid", screened.problem, mode="none")
+        question = screened.question
+        if screened.urgent:
+            return self._reply(question, "urgent", CRISIS if screened.urgent == "self-harm" else EMERGENCY, mode="none")
+        prefix = INSTRUCTIONS_IGNORED if screened.injected else ""
         self.open()
         ready = self._ready
         assert ready is not None
-        if not cleaned or not any(ch.isalpha() for ch in cleaned):
-            return self._reply(question, "out_of_scope", prefix + OUT_OF_SCOPE, mode="none")
-        query = ready.retriever.spell_fix(resolve(cleaned, history, s.max_history_turns))
-        if not on_topic(query.text, ready.topic_terms):
-            return self._reply(question, "out_of_scope", prefix + OUT_OF_SCOPE, mode="none", retrieval_query=query.text)
-        dose = is_dose_question(cleaned)
-        vector = self.embedder.embed_one(query.text)
-        keyword_query = replace(query, text=query.text + _DOSE_TERMS) if dose else query
-        hits = ready.retriever.retrieve(keyword_query, vector, boost=query.prior_sources)
-        named = named_sources(query.text, ready.kb)
-        if named:  # a study the question names by name: all of its passages are candidates
-            seen = {h.chunk.id for h in hits}
-            hits += [Hit(c, 0.0, None, None) for c in ready.chunks if c.source_id in named and c.id not in seen]
-        composed = compose(
-            query.text,
-            hits,
-            vector,
-            ready.vectors,
-            ready.kb,
-            ready.retriever.vocabulary,
-            min_similarity=s.min_similarity,
-            max_sentences=s.max_sentences,
-            dose=dose,
-            numbers=asks_for_numbers(cleaned),
+        kb = ready.kb
+        if not screened.cleaned or not any(ch.isalpha() for ch in screened.cleaned):
+            return self._reply(question, "out_of_scope", prefix + out_of_scope_text(kb), mode="none")
+        u = understand(
+            screened.cleaned,
+            history[-s.max_history_turns :] if s.max_history_turns else (),
+            ready.resources,
+            self.embedder.embed,
         )
+        verdict = _verdict(u, ready)
+        common = {"retrieval_query": u.query, "intent": u.intent}
+        if verdict == "urgent":
+            return self._reply(question, "urgent", EMERGENCY, mode="none", intent=u.intent)
+        if verdict == "out_of_scope":
+            return self._reply(question, "out_of_scope", prefix + out_of_scope_text(kb), mode="none", **common)
+        if verdict == "safety":
+            text = prefix + decline_text(kb, None, safety=True)
+            return self._reply(question, "not_in_sources", text, mode="none", **common)
+        dose = is_dose_question(screened.cleaned) or u.intent == "dose"
+        query = Query(u.query, question, u.follow_up, u.prior_sources)
+        hits = ready.retriever.retrieve(query, u.query_vector, boost=u.prior_sources)
+        if u.named:  # a study the question names: all of its passages are candidates
+            seen = {h.chunk.id for h in hits}
+            hits += [Hit(c, 0.0, None, None) for c in ready.chunks if c.source_id in u.named and c.id not in seen]
+        if verdict == "uncovered" or _best_similarity(u, hits, ready) < s.min_similarity:
+            nearest = next((kb.by_id[h.chunk.source_id] for h in hits if h.chunk.source_id != "article"), None)
+            text = prefix + decline_text(kb, nearest if verdict != "uncovered" else None, safety=False)
+            return self._reply(question, "not_in_sources", text, mode="none", **common)
+        composed = compose(u, hits, ready.findings, ready.vectors, kb, dose=dose, max_findings=s.max_sentences)
         extractive = self._reply(
             question,
             composed.status,
             prefix + composed.text,
             citations=composed.citations,
             index_version=ready.store.version,
-            retrieval_query=query.text,
             mode="extractive" if composed.status == "answered" else "none",
+            bottom_line=composed.bottom_line,
+            certainty=composed.certainty,
+            findings=composed.findings,
+            **common,
         )
-        return _Prepared(question, query.text, hits, ready, extractive, dose, prefix)
+        return GenerationInput(u.query, hits, kb, ready.vectors, extractive, dose, prefix, composed.findings)
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    """A question that passed every check, with its retrieved passages and the extractive answer."""
+def _verdict(u: Understanding, ready: _Ready) -> str:
+    """urgent, out_of_scope, safety, uncovered or answer: what the understanding means for the reply."""
+    if ready.emergencies.is_emergency(u.vector):
+        return "urgent"
+    if not on_topic(u.query, ready.topic_terms):
+        return "out_of_scope"
+    if u.safety_topic:
+        return "safety"
+    if u.uncovered:
+        return "uncovered"
+    return "answer"
 
-    question: str
-    query: str
-    hits: list[Hit]
-    ready: _Ready
-    extractive: Answer
-    dose: bool
-    prefix: str
+
+def _best_similarity(u: Understanding, hits: Sequence[Hit], ready: _Ready) -> float:
+    """The closest retrieved sentence or finding to the query (how far the sources speak to it at all)."""
+    keys = [f"{h.chunk.id}#{i}" for h in hits for i in range(len(h.chunk.sentences))]
+    sims = [float(np.dot(u.query_vector, ready.vectors[k])) for k in keys if k in ready.vectors]
+    found = ready.findings.similarities(u.query_vector)
+    return max([*sims, *(float(x) for x in found)], default=-1.0)
 
 
 def word_deltas(text: str, size: int = 6) -> Iterator[StreamEvent]:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from ._errors import MagbotError
+from ._models import Source
 from ._settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,46 @@ _NOTES = {
     "animal": "Animal study (PubMed indexes it with animals, not humans); no human data.",
     "other": "Study type not classified; added from PubMed and not yet reviewed by hand.",
 }
+
+
+_RESULT_BY_LEVEL = {"protocol": "no_results", "cross-sectional": "association", "review": "background"}
+
+
+def population(record: Record, level: str) -> str:
+    """Who was studied, from PubMed's MeSH check tags (Humans / Animals) and the study type."""
+    if level in ("protocol", "review"):
+        return "none"
+    if "Humans" in record.mesh:
+        return "humans"
+    return "animals" if "Animals" in record.mesh or level == "animal" else "humans"
+
+
+def abstract_findings(record: Record, level: str) -> list[dict[str, str]]:
+    """Findings from the abstract: its results and conclusion sections (or its last two sentences)."""
+    from .chunking import split_sentences
+
+    wanted = ("results:", "findings:", "conclusion:", "conclusions:")
+    parts = [p for p in record.abstract.split("\n\n") if p.lower().startswith(wanted)]
+    chosen = [p.split(":", 1)[1].strip() for p in parts] if parts else split_sentences(record.abstract)[-2:]
+    who = population(record, level)
+    out = []
+    for text in chosen[-2:]:
+        text = " ".join(text.split())
+        if len(text) < 20:
+            continue
+        clipped = text if len(text) <= 600 else text[:597].rsplit(" ", 1)[0] + "…"
+        first = split_sentences(clipped)[0].rstrip(".")
+        short = first[0].lower() + first[1:] if first[:2] != first[:2].upper() else first
+        out.append(
+            {
+                "text": clipped,
+                "population": who,
+                "outcome": "as reported in the abstract",
+                "result": _RESULT_BY_LEVEL.get(level, "background"),
+                "short": f"that {short}"[:240],
+            }
+        )
+    return out
 
 
 def _text(node: Any) -> str:
@@ -196,6 +237,8 @@ def study_file(record: Record, today: date) -> str:
         "aliases": [],
         "evidence_level": level,
         "evidence_note": _NOTES[level],
+        "population": population(record, level),
+        "findings": abstract_findings(record, level),
         "fetched": today.isoformat(),
         "text_source": f"PubMed abstract, fetched {today.isoformat()}",
     }
@@ -225,6 +268,17 @@ def add_studies(
     return written, unknown
 
 
+def _findings_for(source: Source, record: Record) -> list[dict[str, Any]]:
+    """The hand-written findings whose numbers the abstract still has; the abstract's own if none is left."""
+    from .ingest import numbers_in
+
+    own = numbers_in(record.abstract + "\n" + "\n".join(source.key_numbers) + "\n" + source.title)
+    kept = [f.model_dump() for f in source.findings if numbers_in(f.text) <= own]
+    if any(f["result"] != "limits" for f in kept):
+        return kept
+    return kept + abstract_findings(record, source.evidence_level)
+
+
 def refresh_cited(settings: Settings, client: PubMedClient, today: date | None = None) -> tuple[list[str], list[str]]:
     """Replace the cited studies' summaries with their PubMed abstracts; keep a summary whenever that fails."""
     from .ingest import load_knowledge
@@ -248,6 +302,7 @@ def refresh_cited(settings: Settings, client: PubMedClient, today: date | None =
         end = text.index("\n---", 3)
         head = yaml.safe_load(text[4:end])
         head["text_source"] = f"PubMed abstract, fetched {stamp} (replaced the hand-written summary)"
+        head["findings"] = _findings_for(source, record)
         head["fetched"] = stamp
         body = yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=100)
         path.write_text(f"---\n{body}---\n\n{record.abstract.strip()}\n", encoding="utf-8")

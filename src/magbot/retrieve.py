@@ -1,29 +1,21 @@
 """Hybrid retrieval: dense (Chroma) and keyword (BM25) rankings fused by reciprocal rank fusion.
 
-Also resolves follow-up questions against the conversation history before retrieval.
+Follow-up questions arrive already resolved against the conversation (see ``understand``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from ._models import Chunk, Hit, Turn
+from ._models import Chunk, Hit
 from .store import VectorStore
 from .text import Vocabulary, content_terms, words
 
 RRF_K = 60
-_FOLLOW_UP = re.compile(
-    r"^(and|but|so|also|what about|how about|why|how long|how many|how much|was|were|is that|did (it|they|that)"
-    r"|does (it|that|this)|which)\b|\b(it|its|that|this|they|them|those|these|the same|there|he|she|the study"
-    r"|the trial|the review|that study|this study|that trial)\b",
-    re.IGNORECASE,
-)
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -34,19 +26,6 @@ class Query:
     question: str
     follow_up: bool
     prior_sources: tuple[str, ...]  # sources cited in the previous answer
-
-
-def resolve(question: str, history: Sequence[Turn], max_turns: int) -> Query:
-    """Fold a follow-up question together with the previous user question it depends on."""
-    turns = list(history)[-max_turns:] if max_turns else []
-    last_user = next((t.content for t in reversed(turns) if t.role == "user"), None)
-    last_bot = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
-    prior = tuple(dict.fromkeys(f"ref-{n}" for n in _MARKER.findall(last_bot)))
-    terms = content_terms(question)
-    looks_dependent = bool(_FOLLOW_UP.search(question)) or len(terms) <= 3
-    if last_user and looks_dependent:
-        return Query(f"{last_user.strip()} {question.strip()}", question, True, prior)
-    return Query(question, question, False, ())
 
 
 class HybridRetriever:
@@ -61,10 +40,6 @@ class HybridRetriever:
         self.vocabulary = Vocabulary(t for doc in tokenized for t in doc)
         self.words = Vocabulary(w for t in texts for w in words(t))
         self._bm25 = BM25Okapi(tokenized)
-
-    def spell_fix(self, query: Query) -> Query:
-        """The query with misspelt words replaced by the closest word of the corpus."""
-        return replace(query, text=self.words.correct_text(query.text))
 
     def keyword_terms(self, text: str) -> list[str]:
         return content_terms(text)

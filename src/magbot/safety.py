@@ -31,8 +31,9 @@ CRISIS = (
 
 _URGENT_PATTERNS = [
     # stroke signs
-    r"\b(face|mouth|smile) (is )?(droop|drooping|sagging|numb)",
-    r"\bslurr?(ed|ing)? (speech|words)",
+    r"\b(face|mouth|smile)\b(\s+\w+){0,4}\s+(droop|droopy|drooping|drooped|sagging|lopsided|numb)\b",
+    r"\bslurr?(ed|ing)\b",
+    r"\bworst headache\b|\bthunderclap headache\b",
     r"\bcan'?t (speak|talk|lift my arm|see)\b",
     r"\b(having|have|had|think i'?m having) a stroke\b",
     r"\bstroke (symptoms|signs) (right )?now\b",
@@ -62,6 +63,7 @@ _URGENT_PATTERNS = [
     r"\bcan'?t (move|feel) (my )?(legs|arm|arms|leg|face)\b",
     r"\b(passed|passing) out\b",
     r"\bunconscious\b",
+    r"\b(can'?t|cannot|barely|hardly|won'?t) (wake|rouse) (him|her|them|me|up)\b",
     r"\bfaint(ed|ing)\b",
     r"\bseizure",
     # loss of bladder or bowel control (cauda equina)
@@ -70,14 +72,18 @@ _URGENT_PATTERNS = [
     r"\bcan'?t (control|hold) my (bladder|bowel|pee|urine|poo)",
     r"\bwet myself\b",
     r"\bsaddle (numbness|anaesthesia|anesthesia)\b",
-    r"\bnumb(ness)? (between my legs|in my groin|around my (anus|genitals))",
+    r"\bnumb(ness)? (between (my|his|her) legs|in (my|the) groin"
+    r"|a?round (my|his|her|the) (anus|genitals|bottom|bum|privates))",
+    r"\bcan'?t (tell|feel) when (i|he|she) (need|needs) (a|to) (wee|pee|poo|go to the toilet)",
     # signs of magnesium toxicity
     r"\b(irregular|racing|slow) heart ?beat\b.*\bmagnesium\b|\bmagnesium\b.*\b(irregular|racing|slow) heart ?beat\b",
 ]
 _URGENT = re.compile("|".join(f"(?:{p})" for p in _URGENT_PATTERNS), re.IGNORECASE)
 _SELF_HARM = re.compile(
     r"suicid|kill (myself|me)|end (my|it all)|want to die|self[- ]?harm|hurt myself|"
-    r"better off dead|no reason to live",
+    r"better off dead|no reason to live|better off without me|(don'?t|do not|never) (want to )?wake up|"
+    r"(don'?t|do not) want to (be here|live|go on)|no point (in )?(living|going on|carrying on)|"
+    r"(saving|stockpiling|hoarding) (up )?(my |all my )?(pills|tablets|meds)",
     re.IGNORECASE,
 )
 # A general question about a condition is not an emergency ("Does magnesium lower stroke risk?").

@@ -50,6 +50,28 @@ def _english() -> Any:
     return SpellChecker(distance=1)
 
 
+@cache
+def zipf(word: str) -> float:
+    """How common a word is in everyday English (wordfreq's Zipf scale: 3 is about once per million words)."""
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en"))
+
+
+# A word at least this frequent in everyday English (wordfreq's Zipf scale: 3 is about once per million
+# words) is a real word, not a typo, and spelling correction leaves it alone: "mag", "lol", "atm".
+KNOWN_WORD_ZIPF = 2.5
+
+
+def english_correction(word: str) -> str | None:
+    """The everyday English word that ``word`` is most likely a misspelling of (edit distance 1), or None."""
+    english = _english()
+    if word in english:
+        return None
+    best = english.correction(word)
+    return str(best) if best and best != word else None
+
+
 class Vocabulary:
     """Known words, with typo correction for words it does not know."""
 
@@ -66,7 +88,7 @@ class Vocabulary:
         a word the corpus uses, so an unknown drug name is never turned into a different known one.
         """
         english = _english()
-        if word in english:
+        if word in english or zipf(word) >= KNOWN_WORD_ZIPF:
             return None
         near = [w for w in english.edit_distance_1(word) if w in self.terms]
         if near:
@@ -80,13 +102,13 @@ class Vocabulary:
         """Whether the term, or a word sharing its first six letters, is known."""
         return term in self.terms or (len(term) >= 6 and term[:6] in self._prefixes)
 
-    def correct_text(self, text: str) -> str:
-        """The text with misspelt words replaced by the closest known word."""
+    def correct_text(self, text: str, keep: frozenset[str] = frozenset()) -> str:
+        """The text with misspelt words replaced by the closest known word (``keep`` words stay as typed)."""
 
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
             lower = word.lower()
-            if lower in STOPWORDS or lower in self.terms or len(lower) < 3:
+            if lower in STOPWORDS or lower in keep or lower in self.terms or len(lower) < 3:
                 return word
             return self.spell(lower) or word
 

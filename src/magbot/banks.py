@@ -1,0 +1,178 @@
+"""Readable data that teaches magbot what questions mean: intent examples, the lay-word thesaurus and
+the emergency examples (``knowledge/understanding/*.yaml``, ``knowledge/safety/emergencies.yaml``).
+
+The example sentences are embedded once and cached in the data folder under a name made from a hash of
+the model and the texts, so a restart does not embed them again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from ._errors import KnowledgeError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Bank", "Banks", "Thesaurus", "embed_cached", "load_banks"]
+
+
+@dataclass(frozen=True)
+class Thesaurus:
+    """Lay words and the source words for them; words that never make a question uncovered; safety topics."""
+
+    synonyms: dict[str, tuple[str, ...]]
+    ignore: frozenset[str]
+    safety_topics: dict[str, tuple[str, ...]]
+
+    def expansions(self, text: str) -> list[str]:
+        """Source words for the lay words and phrases found in ``text`` (lower case, whole words)."""
+        padded = f" {' '.join(_plain_words(text))} "
+        out: list[str] = []
+        for key, values in self.synonyms.items():
+            if f" {key} " in padded:
+                out.extend(v for v in values if v not in out)
+        return out
+
+    def safety_terms(self, text: str) -> list[tuple[str, str]]:
+        """(topic, term) for every safety-topic term in ``text``."""
+        padded = f" {' '.join(_plain_words(text))} "
+        return [(topic, t) for topic, terms in self.safety_topics.items() for t in terms if f" {t} " in padded]
+
+
+@dataclass(frozen=True)
+class Bank:
+    """Labelled example sentences with their embeddings (rows L2-normalised)."""
+
+    labels: tuple[str, ...]
+    texts: tuple[str, ...]
+    vectors: np.ndarray
+
+    def nearest(self, vector: np.ndarray, k: int = 3) -> dict[str, float]:
+        """Per label, the mean similarity of its ``k`` nearest examples to ``vector``."""
+        sims = self.vectors @ vector
+        out: dict[str, float] = {}
+        for label in dict.fromkeys(self.labels):
+            mine = np.sort(sims[np.array([lab == label for lab in self.labels])])[::-1][:k]
+            out[label] = float(mine.mean())
+        return out
+
+
+@dataclass(frozen=True)
+class Banks:
+    thesaurus: Thesaurus
+    intents: Bank
+    emergencies: Bank  # labels: "emergency:<class>" or "calm:<class>"
+    words: Bank  # labels: "subject" or "chat"
+
+
+def _plain_words(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", text.lower().replace("’", "'"))
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise KnowledgeError(path, "missing (magbot needs it to understand questions)") from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise KnowledgeError(path, f"cannot be read as YAML ({exc})".replace("\n", " ")) from exc
+
+
+def _strings(path: Path, value: Any, field: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise KnowledgeError(path, "must be a list of non-empty strings", field=field)
+    return tuple(v.strip().lower() for v in value)
+
+
+def _labelled(path: Path, data: Any, nested: bool) -> list[tuple[str, str]]:
+    """(label, text) pairs from ``{label: [text, ...]}`` or ``{group: {label: [text, ...]}}``."""
+    if not isinstance(data, dict) or not data:
+        raise KnowledgeError(path, "must be a mapping of label: list of examples")
+    pairs: list[tuple[str, str]] = []
+    for key, value in data.items():
+        if nested:
+            if not isinstance(value, dict):
+                raise KnowledgeError(path, "must be a mapping of class: list of examples", field=str(key))
+            for label, texts in value.items():
+                pairs += [(f"{key}:{label}", t) for t in _strings(path, texts, f"{key}.{label}")]
+        else:
+            pairs += [(str(key), t) for t in _strings(path, value, str(key))]
+    return pairs
+
+
+def load_thesaurus(path: Path) -> Thesaurus:
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise KnowledgeError(path, "must be a mapping with synonyms, ignore and safety_topics")
+    synonyms_raw = data.get("synonyms") or {}
+    if not isinstance(synonyms_raw, dict):
+        raise KnowledgeError(path, "must be a mapping of lay word: list of source words", field="synonyms")
+    synonyms = {" ".join(_plain_words(str(k))): _strings(path, v, f"synonyms.{k}") for k, v in synonyms_raw.items()}
+    topics_raw = data.get("safety_topics") or {}
+    if not isinstance(topics_raw, dict):
+        raise KnowledgeError(path, "must be a mapping of topic: list of words", field="safety_topics")
+    topics = {
+        str(k): tuple(" ".join(_plain_words(t)) for t in _strings(path, v, f"safety_topics.{k}"))
+        for k, v in topics_raw.items()
+    }
+    ignore = frozenset(_strings(path, data.get("ignore") or [], "ignore"))
+    return Thesaurus(synonyms, ignore, topics)
+
+
+def embed_cached(
+    texts: Sequence[str], embed: Callable[[Sequence[str]], np.ndarray], model: str, cache_dir: Path
+) -> np.ndarray:
+    digest = hashlib.sha256("\0".join([model, *texts]).encode()).hexdigest()[:20]
+    path = cache_dir / f"bank-{digest}.npy"
+    try:
+        cached = np.load(path)
+        if cached.shape[0] == len(texts):
+            return np.asarray(cached, dtype=np.float32)
+    except (OSError, ValueError):
+        pass
+    vectors = embed(texts)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(path)
+    except OSError as exc:  # a read-only data folder only costs the embedding at the next start
+        log.warning("could not cache example embeddings in %s: %s", cache_dir, exc)
+    return vectors
+
+
+def load_banks(knowledge_dir: Path, embed: Callable[[Sequence[str]], np.ndarray], model: str, cache_dir: Path) -> Banks:
+    """Read the four data files and embed their examples (from the cache when it is current)."""
+    understanding = knowledge_dir / "understanding"
+    thesaurus = load_thesaurus(understanding / "thesaurus.yaml")
+    intent_path = understanding / "intents.yaml"
+    intent_pairs = _labelled(intent_path, _read_yaml(intent_path), nested=False)
+    emergency_path = knowledge_dir / "safety" / "emergencies.yaml"
+    emergency_pairs = _labelled(emergency_path, _read_yaml(emergency_path), nested=True)
+    if not any(lab.startswith("emergency:") for lab, _ in emergency_pairs) or not any(
+        lab.startswith("calm:") for lab, _ in emergency_pairs
+    ):
+        raise KnowledgeError(emergency_path, "needs both emergency: and calm: examples")
+    words_path = understanding / "words.yaml"
+    word_pairs = _labelled(words_path, _read_yaml(words_path), nested=False)
+    if {lab for lab, _ in word_pairs} != {"subject", "chat"}:
+        raise KnowledgeError(words_path, "needs exactly two lists: subject and chat")
+    groups = [intent_pairs, emergency_pairs, word_pairs]
+    vectors = embed_cached([t for g in groups for _, t in g], embed, model, cache_dir)
+    made: list[Bank] = []
+    start = 0
+    for group in groups:
+        rows = vectors[start : start + len(group)]
+        made.append(Bank(tuple(lab for lab, _ in group), tuple(t for _, t in group), rows))
+        start += len(group)
+    return Banks(thesaurus, made[0], made[1], made[2])

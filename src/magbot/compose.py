@@ -1,0 +1,363 @@
+"""Stage 4, composing: a bottom line first, then the findings it rests on, then what they cannot show.
+
+The unit of an answer is a study *finding* (``findings:`` in each study's knowledge file): plain words,
+numbers checked against the study's text at load time, who was studied and what kind of result it is.
+The bottom line is worded from the strength of what is cited, the way evidence summaries (GRADE) word
+things: a meta-analysis of trials can say "probably", one small trial only "possibly", a snapshot study
+shows a link and not a cause, a protocol has no results, and animal results are not results in people.
+The article's own uncited statements are only ever reported as "the article says".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._models import EVIDENCE_LABELS, Citation, Finding, FindingOut, Hit, Source
+from .ingest import KnowledgeBase
+from .understand import Understanding
+
+__all__ = ["Composed", "FindingIndex", "citation_for", "closing_notes", "compose", "decline_text"]
+
+RRF_K = 60
+EVIDENCE_LEAD = "How strong is this evidence?"
+DOSE_NOTICE = (
+    "These are the amounts used in the studies, not a dose for you: magbot cannot recommend one. Ask a doctor "
+    "or pharmacist before taking magnesium, especially if you have kidney problems or take other medicines."
+)
+SAFETY_POINTER = (
+    "Questions about safety, side effects, other medicines, pregnancy, children or kidney problems need "
+    "someone who knows your situation: please ask a pharmacist or your doctor."
+)
+_DOSE_FIGURE = re.compile(r"\b\d+(\.\d+)?\s*(mg|g|ml|mmol)\b", re.IGNORECASE)
+
+# What each kind of evidence can carry at best, for people (GRADE's starting points, simplified).
+CERTAINTY_BY_LEVEL = {"meta-analysis": "moderate", "rct": "low", "cross-sectional": "very_low", "other": "very_low"}
+_CERTAINTY_ORDER = ["not_studied", "very_low", "low", "moderate"]
+DESIGN = {
+    "meta-analysis": "a meta-analysis of randomised trials",
+    "rct": "one randomised trial",
+    "protocol": "a trial plan (protocol) that has no results yet",
+    "review": "a review, which adds no new data",
+    "cross-sectional": "a snapshot study of people at one point in time",
+    "animal": "an animal experiment",
+    "other": "one study",
+    "article": "the article",
+}
+
+
+@dataclass(frozen=True)
+class FindingIndex:
+    """Every finding of the knowledge base with its embedding, built once per index."""
+
+    items: tuple[tuple[Source, int, Finding], ...]
+    vectors: np.ndarray
+
+    def similarities(self, vector: np.ndarray) -> np.ndarray:
+        return np.asarray(self.vectors @ vector) if len(self.items) else np.zeros(0)
+
+
+@dataclass(frozen=True)
+class Composed:
+    status: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    bottom_line: str = ""
+    certainty: str | None = None
+    findings: list[FindingOut] = field(default_factory=list)
+
+
+def citation_for(source: Source, quote: str) -> Citation:
+    return Citation(
+        marker=source.marker,
+        id=source.id,
+        number=source.number,
+        title=source.title,
+        authors=source.author_line,
+        year=source.year,
+        journal=source.journal,
+        pmid=source.pmid,
+        pmcid=source.pmcid,
+        doi=source.doi,
+        url=source.url,
+        study_type=source.study_type or "Consumer-health article",
+        evidence_level=source.evidence_level,
+        evidence_label=EVIDENCE_LABELS[source.evidence_level],
+        evidence_note=source.evidence_note or "The article itself: no study is cited for this statement.",
+        quote=quote,
+    )
+
+
+def closing_notes(sources: Sequence[Source], dose: bool) -> str:
+    """The paragraphs after the statements: how strong each cited source is, and the dose notice."""
+    text = ""
+    notes = [f"{s.marker} {s.evidence_note}" for s in sources if s.evidence_note and s.kind == "study"]
+    if notes:
+        text += f"\n\n{EVIDENCE_LEAD} " + " ".join(notes)
+    if dose:
+        text += f"\n\n{DOSE_NOTICE}"
+    return text
+
+
+def _by_findings(index: FindingIndex, sims: np.ndarray) -> list[str]:
+    """Studies by their finding closest to the question."""
+    best: dict[str, float] = {}
+    for (source, _, _), sim in zip(index.items, sims, strict=True):
+        best[source.id] = max(best.get(source.id, -1.0), float(sim))
+    return sorted(best, key=lambda s: -best[s])
+
+
+def _source_ranking(u: Understanding, hits: Sequence[Hit], index: FindingIndex, sims: np.ndarray) -> list[str]:
+    """Studies ordered by reciprocal rank fusion of passage retrieval and finding similarity. An article
+    passage counts for the studies it cites (their primary source), not for the article."""
+    by_hits = list(dict.fromkeys(sid for h in hits for sid in (h.chunk.cites or (h.chunk.source_id,))))
+    by_findings = _by_findings(index, sims)
+    scores: dict[str, float] = {}
+    for ranking in (by_hits, by_findings):
+        for rank, sid in enumerate(ranking):
+            scores[sid] = scores.get(sid, 0.0) + 1.0 / (RRF_K + rank + 1)
+    for rank, sid in enumerate(u.prior_sources):  # the conversation's studies get a vote of their own
+        scores[sid] = scores.get(sid, 0.0) + 1.0 / (RRF_K + rank + 1)
+    ranked = [s for s in sorted(scores, key=lambda s: -scores[s]) if s != "article" and s in by_findings]
+    if u.named:
+        ranked = [s for s in ranked if s in u.named] or ranked
+    return ranked
+
+
+# For "does it work" questions, what tested magnesium in people outranks what only discusses it (GRADE's
+# hierarchy): the answer comes from the strongest design among the most relevant studies.
+_DESIGN_STRENGTH = ["other", "review", "protocol", "animal", "cross-sectional", "rct", "meta-analysis"]
+STRONGEST_OF = 3  # how many of the most relevant studies compete on design
+
+
+def _preferred(ranked: list[str], closest: list[str], kb: KnowledgeBase, intent: str) -> list[str]:
+    """Answer "does it work" from a study that tested magnesium in people (a trial, a meta-analysis),
+    and a question about evidence from a study that measured something, rather than from a review (which
+    adds no new data), when such a study is among the most relevant."""
+    if intent not in ("works", "strength", "article") or len(ranked) < 2:
+        return ranked
+    tested = ("meta-analysis", "rct") if intent == "works" else ("meta-analysis", "rct", "cross-sectional")
+    if kb.by_id[ranked[0]].evidence_level in tested:
+        return ranked
+    pool = list(dict.fromkeys(ranked[:STRONGEST_OF] + [s for s in closest[:STRONGEST_OF] if s in ranked]))
+    strength = {sid: _DESIGN_STRENGTH.index(kb.by_id[sid].evidence_level) for sid in pool}
+    best = max(pool, key=lambda sid: (strength[sid], -pool.index(sid)))
+    return [best, *(s for s in ranked if s != best)]
+
+
+def _certainty(sources: Sequence[Source]) -> str:
+    levels = [CERTAINTY_BY_LEVEL.get(s.evidence_level, "not_studied") for s in sources if s.population == "humans"]
+    return max(levels, key=_CERTAINTY_ORDER.index) if levels else "not_studied"
+
+
+def _who(source: Source) -> str:
+    first = source.authors[0].split()[0] if source.authors else source.title
+    return f"{first} {source.year}" if source.year else first
+
+
+def _opening(intent: str, source: Source, finding: Finding, certainty: str) -> str:
+    """The first sentence: a direct answer worded by the kind of result and the strength of the evidence."""
+    who = f"({_who(source)})"
+    found = f"{DESIGN[source.evidence_level]} {who} found {finding.short} {source.marker}."
+    if source.population == "animals" or finding.population == "animals":
+        text = finding.text.lower()
+        animals = "rats" if "rat" in text else "mice" if "mice" in text else "animals"
+        return f"This has only been studied in {animals}, not in people: {found}"
+    if finding.result == "no_results" or source.evidence_level == "protocol":
+        plan = f"{DESIGN['protocol']} {who}"
+        return f"Not known yet from these sources: the study here is {plan}: {finding.short} {source.marker}."
+    if source.population == "none":
+        review = f"{DESIGN[source.evidence_level]} {who}"
+        return f"The sources discuss this but do not test it: {review} describes {finding.short} {source.marker}."
+    if finding.result == "association":
+        return f"There is a link, but no proof of cause: {found}"
+    if finding.result == "no_difference":
+        return f"Not clearly: {found}"
+    if intent in ("works", "cause", "article", "strength") and finding.result == "benefit":
+        hedge = {
+            "moderate": "Probably, for what was measured",
+            "low": "Possibly, but the evidence is thin",
+            "very_low": "Possibly, but the evidence is very weak",
+        }.get(certainty, "Not shown in people")
+        return f"{hedge}: {found}"
+    return f"{found[0].upper()}{found[1:]} That is {CERTAINTY_PHRASE[certainty]}."
+
+
+CERTAINTY_PHRASE = {
+    "moderate": "moderate-certainty evidence",
+    "low": "low-certainty evidence",
+    "very_low": "very-low-certainty evidence",
+    "not_studied": "not evidence from people",
+}
+DOSE_LEAD = "No study here tells anyone what to take; the studies only report the amounts they used."
+
+
+def _findings_in_order(source: Source, index: FindingIndex, sims: np.ndarray) -> list[Finding]:
+    """A study's findings (not its limits) by fused rank: closeness to the question, and the order the
+    knowledge file gives them (main result first)."""
+    mine = [(float(sim), i, f) for (src, i, f), sim in zip(index.items, sims, strict=True) if src.id == source.id]
+    mine = [m for m in mine if m[2].result != "limits"]
+    by_sim = {i: r for r, (_, i, _) in enumerate(sorted(mine, key=lambda m: -m[0]))}
+    by_file = {i: r for r, (_, i, _) in enumerate(sorted(mine, key=lambda m: m[1]))}
+    score = {i: 1.0 / (RRF_K + by_sim[i] + 1) + 1.0 / (RRF_K + by_file[i] + 1) for _, i, _ in mine}
+    return [f for _, i, f in sorted(mine, key=lambda m: (-score[m[1]], -m[0]))]
+
+
+def _tested(source: Source) -> str:
+    if source.population == "humans":
+        return f"from {DESIGN[source.evidence_level]}"
+    if source.population == "animals":
+        return "from animal experiments, not tested in people"
+    return "an explanation, not tested in people"
+
+
+def _limits(source: Source) -> Finding | None:
+    return next((f for f in source.findings if f.result == "limits"), None)
+
+
+def _sentence(text: str, marker: str) -> str:
+    """A statement with its marker before the full stop."""
+    body = text.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else "."
+    return f"{body.rstrip('.!?')} {marker}{end}"
+
+
+def _explanation(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray]) -> tuple[str, str] | None:
+    """For "how does it work": the retrieved sentence that best explains it, with the source it stands for."""
+    best: tuple[float, str, str] | None = None
+    for hit in hits:
+        for i, sentence in enumerate(hit.chunk.sentences):
+            vec = vectors.get(f"{hit.chunk.id}#{i}")
+            if vec is None or len(sentence.text) < 40 or sentence.text.endswith("?"):
+                continue
+            sim = float(np.dot(u.query_vector, vec))
+            if best is None or sim > best[0]:
+                best = (sim, sentence.text, sentence.supports[0])
+    return (best[1], best[2]) if best else None
+
+
+@dataclass(frozen=True)
+class _ArticleClaim:
+    text: str  # the article's sentence
+    cites: tuple[str, ...]  # the studies it cites for it (its own citation, else its section's)
+
+
+def _article_claim(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray]) -> _ArticleClaim | None:
+    """The article's sentence closest to the question, with the studies the article cites for it.
+
+    Passages that cite studies come first: a claim can only be checked against the studies given for it.
+    """
+    article_hits = [h for h in hits if h.chunk.source_id == "article"]
+    best: tuple[float, str, tuple[str, ...]] | None = None
+    for hit in [h for h in article_hits if h.chunk.cites] or article_hits:
+        for i, sentence in enumerate(hit.chunk.sentences):
+            vec = vectors.get(f"{hit.chunk.id}#{i}")
+            if vec is None or len(sentence.text) < 25 or sentence.text.endswith("?"):
+                continue
+            sim = float(np.dot(u.query_vector, vec))
+            if best is None or sim > best[0]:
+                own = tuple(x for x in sentence.supports if x != "article")
+                best = (sim, sentence.text, own or hit.chunk.cites)
+    return _ArticleClaim(best[1], best[2]) if best else None
+
+
+def _dose_sentence(source: Source) -> str | None:
+    """The study's first sentence that gives an amount (mg, g, ml, mmol)."""
+    from .chunking import split_sentences
+
+    return next((x for x in split_sentences(source.body) if _DOSE_FIGURE.search(x)), None)
+
+
+def _quote(source: Source, hits: Sequence[Hit]) -> str:
+    passages = [
+        h.chunk.text
+        for h in hits
+        if h.chunk.source_id == source.id or any(source.id in x.supports for x in h.chunk.sentences)
+    ]
+    return " … ".join(dict.fromkeys(passages)) or (source.findings[0].text if source.findings else source.body[:400])
+
+
+def compose(
+    u: Understanding,
+    hits: Sequence[Hit],
+    index: FindingIndex,
+    vectors: dict[str, np.ndarray],
+    kb: KnowledgeBase,
+    *,
+    dose: bool,
+    max_findings: int,
+) -> Composed:
+    """The answer for a question the understanding stage judged covered."""
+    sims = index.similarities(u.query_vector)
+    ranked = _source_ranking(u, hits, index, sims)
+    claim = _article_claim(u, hits, vectors) if u.intent == "article" else None
+    if claim and claim.cites and not u.named:  # judge the article's claim by the studies it cites for it
+        ranked = [c for c in claim.cites if c in kb.by_id] + [r for r in ranked if r not in claim.cites]
+    elif not u.named:
+        ranked = _preferred(ranked, _by_findings(index, sims), kb, u.intent)
+    if not ranked:
+        return Composed("not_in_sources", decline_text(kb, None, safety=False))
+    top = kb.by_id[ranked[0]]
+    main = _findings_in_order(top, index, sims)[: max(1, max_findings - 1)]
+    certainty = _certainty([top])
+    limits = _limits(top)
+    article = kb.by_id.get("article")
+    cited: list[Source] = [top]
+    parts: list[str] = []
+    if claim and article is not None:
+        cited.insert(0, article)
+        said = f"The article says: “{claim.text.rstrip('.')}” {article.marker}."
+        if top.id in claim.cites:
+            verb = "describes" if top.population == "none" else "found"
+            bottom = f"{said} The study it cites for this, {DESIGN[top.evidence_level]} ({_who(top)}), {verb} "
+            bottom += f"{main[0].short} {top.marker}."
+        else:
+            bottom = f"{said} {_opening(u.intent, top, main[0], certainty)}"
+    elif dose:
+        bottom = f"{DOSE_LEAD} {_opening('dose', top, main[0], certainty)}"
+    elif u.intent == "mechanism" and (why := _explanation(u, hits, vectors)) and why[1] in kb.by_id:
+        source = kb.by_id[why[1]]
+        said = f"the article says: “{why[0].rstrip('.')}”" if source.kind == "article" else f"“{why[0].rstrip('.')}”"
+        bottom = f"How it might work, as the sources describe it ({_tested(source)}): {said} {source.marker}."
+        if source.id != top.id:
+            cited.insert(0, source)
+    else:
+        bottom = _opening(u.intent, top, main[0], certainty)
+    if limits and (u.intent in ("works", "cause", "strength", "article") or dose):
+        bottom += f" The catch: {_sentence(limits.short, top.marker)}"
+    parts.append(bottom)
+    parts.append("What the studies found:\n" + "\n".join(f"- {_sentence(f.text, top.marker)}" for f in main))
+    if dose:
+        sentence = _dose_sentence(top)
+        if sentence:
+            parts.append(f"Amounts used in the study: {_sentence(sentence, top.marker)}")
+    if limits and not (u.intent in ("works", "cause", "strength", "article") or dose):
+        parts.append(f"What this cannot show: {_sentence(limits.text, top.marker)}")
+    findings_out = [
+        FindingOut(marker=top.marker, text=f.text, population=f.population, evidence_level=top.evidence_level)
+        for f in main
+    ]
+    text = "\n\n".join(parts) + closing_notes(cited, dose)
+    citations = [citation_for(s, _quote(s, hits)) for s in cited]
+    return Composed("answered", text, citations, bottom, certainty, findings_out)
+
+
+def decline_text(kb: KnowledgeBase, nearest: Source | None, *, safety: bool) -> str:
+    """Why magbot will not answer, where to ask instead, and (only if related) the nearest study."""
+    studies = sum(1 for s in kb.sources if s.kind == "study")
+    text = (
+        f"The article and the {studies} studies magbot draws on do not cover this question, so magbot will not guess."
+    )
+    if safety:
+        return f"{text} {SAFETY_POINTER}"
+    text += " A doctor or pharmacist can help with it."
+    if nearest is not None and nearest.kind == "study":
+        label = EVIDENCE_LABELS[nearest.evidence_level].lower()
+        text += (
+            f" The nearest source is {_who(nearest).replace(' ', ' et al. (', 1)}), a {label} titled "
+            f"“{nearest.title}”, but it does not answer this question."
+        )
+    return text

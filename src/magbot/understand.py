@@ -1,0 +1,294 @@
+"""Stage 2, understanding: what is asked, about what, in which conversation, and do the sources cover it?
+
+Everything here works from the meaning of the question and from data people can edit:
+
+- the conversation: a follow-up is folded together with the earlier questions it depends on, and the
+  studies cited in earlier answers stay in play until the question names another subject;
+- the intent (works, cause, mechanism, numbers, dose, study, strength, article, safety): nearest examples
+  in ``knowledge/understanding/intents.yaml``;
+- coverage: the question's own subjects must be found in the knowledge files, allowing for the lay words
+  of ``knowledge/understanding/thesaurus.yaml`` and for word forms (Snowball stems). Whether a word the
+  knowledge never uses is a *subject* ("gabapentin", "turmeric", "chemo") or *chat* ("reckon", "legit")
+  is learnt from the examples in ``knowledge/understanding/words.yaml`` (a logistic regression on the
+  words' embeddings). Safety topics (medicines, side effects, pregnancy, children, kidneys, stopping a
+  medicine) are covered only by a study finding about safety.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from ._models import Turn
+from .banks import Banks
+from .ingest import KnowledgeBase
+from .text import KNOWN_WORD_ZIPF, STOPWORDS, Vocabulary, english_correction, stem, words, zipf
+
+__all__ = ["Resources", "Understanding", "build_resources", "named_sources", "understand"]
+
+_FOLLOW_UP = re.compile(
+    r"^(and|but|so|also|what about|how about|why|how long|how many|how much|was|were|is that|did (it|they|that)"
+    r"|does (it|that|this)|which|ok|okay|really)\b|\b(it|its|that|this|they|them|those|these|the same|there|he"
+    r"|she|the study|the trial|the review|that study|this study|that trial|that one|this one)\b",
+    re.IGNORECASE,
+)
+_MARKER = re.compile(r"\[([A-Za-z0-9-]+)\]")
+INTENTS = ("works", "cause", "mechanism", "numbers", "dose", "study", "strength", "article", "safety")
+
+
+@cache
+def _stemmer() -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+def word_stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))
+
+
+class SubjectModel:
+    """P(a word names a subject rather than chat), from the labelled words in ``words.yaml``."""
+
+    def __init__(self, banks: Banks) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        bank = banks.words
+        self._model: Any = LogisticRegression(max_iter=2000)
+        self._model.fit(bank.vectors, np.array([lab == "subject" for lab in bank.labels]))
+
+    def is_subject(self, vectors: np.ndarray) -> list[bool]:
+        if not len(vectors):
+            return []
+        return [bool(p >= 0.5) for p in self._model.predict_proba(vectors)[:, 1]]
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What understanding needs, built once per index: knowledge, banks, vocabularies, the word model."""
+
+    kb: KnowledgeBase
+    banks: Banks
+    vocabulary: Vocabulary  # every word of the knowledge files (for spelling towards them)
+    stems: frozenset[str]  # Snowball stems of every word of the knowledge files and their metadata
+    study_stems: frozenset[str]  # stems of the studies' own text (safety topics are checked against these)
+    subjects: SubjectModel
+    intents: IntentModel
+
+
+def build_resources(kb: KnowledgeBase, banks: Banks) -> Resources:
+    meta = [" ".join([s.title, *s.authors, *s.aliases, s.journal or "", s.study_type or ""]) for s in kb.sources]
+    finding_text = [f.text + " " + f.outcome for s in kb.sources for f in s.findings]
+    every = " ".join([s.body for s in kb.sources] + meta + finding_text)
+    studies = " ".join([s.body for s in kb.sources if s.kind == "study"] + finding_text)
+    all_words = set(words(every))
+    return Resources(
+        kb=kb,
+        banks=banks,
+        vocabulary=Vocabulary(all_words | {stem(w) for w in all_words}),
+        stems=frozenset(word_stem(w) for w in all_words),
+        study_stems=frozenset(word_stem(w) for w in words(studies)),
+        subjects=SubjectModel(banks),
+        intents=IntentModel(banks),
+    )
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """A question as magbot understood it."""
+
+    question: str  # as typed (normalised)
+    query: str  # what retrieval searches for: the question with what it depends on and source words added
+    follow_up: bool
+    prior_sources: tuple[str, ...]  # sources cited earlier in the conversation, most recent first
+    named: frozenset[str]  # sources the question (or the conversation it continues) names
+    intent: str
+    intent_scores: dict[str, float]
+    vector: np.ndarray  # the question's embedding (for intent and emergencies by meaning)
+    query_vector: np.ndarray  # the resolved question's embedding (for retrieval and composing)
+    uncovered: tuple[str, ...]  # the question's subjects the knowledge never mentions
+    safety_topic: str | None  # a safety topic the sources do not cover
+
+
+def named_sources(text: str, kb: KnowledgeBase) -> frozenset[str]:
+    """Studies a text names: by an alias from its knowledge file (in any word form: "artery" names
+    "arterial") or by the first author's surname."""
+    def stems_of(phrase: str) -> str:
+        return " " + " ".join(word_stem(w) for w in words(phrase.replace("-", " "))) + " "
+
+    stems = stems_of(text)
+    named = set()
+    for source in kb.sources:
+        aliases = [stems_of(a) for a in source.aliases]
+        by_alias = any(a.strip() and a in stems for a in aliases)
+        first = source.authors[0].split()[0] if source.authors else None  # studies go by their first author
+        by_author = bool(first and re.search(rf"\b{re.escape(first)}\b", text, re.IGNORECASE))
+        if by_alias or by_author:
+            named.add(source.id)
+    return frozenset(named)
+
+
+def _depends(question: str) -> bool:
+    content = [w for w in words(question) if w not in STOPWORDS]
+    return bool(_FOLLOW_UP.search(question)) or len(content) <= 3
+
+
+def _cited(text: str, kb: KnowledgeBase) -> list[str]:
+    by_marker = {s.marker: s.id for s in kb.sources}
+    return [by_marker[f"[{m}]"] for m in _MARKER.findall(text) if f"[{m}]" in by_marker]
+
+
+def resolve(question: str, history: Sequence[Turn], kb: KnowledgeBase) -> tuple[str, bool, tuple[str, ...]]:
+    """(query text, is a follow-up, sources cited earlier) for a question in a conversation."""
+    users = [t.content for t in history if t.role == "user"]
+    if not users or not _depends(question):
+        return question, False, ()
+    chain = [question]
+    for earlier in reversed(users[-3:]):  # back to the question the thread started from
+        chain.insert(0, earlier)
+        if not _depends(earlier):
+            break
+    prior: list[str] = []
+    for turn in reversed(history):
+        if turn.role == "assistant":
+            prior += [s for s in dict.fromkeys(_cited(turn.content, kb)) if s not in prior and s != "article"]
+    return " ".join(c.strip() for c in chain), True, tuple(prior)
+
+
+class IntentModel:
+    """What a question asks: the intent whose three nearest examples (intents.yaml) are closest on average.
+
+    (A logistic regression on the same examples was tried and read more questions as "does it work";
+    the nearest-example vote kept questions about mechanisms and links apart better on the dev split.)
+    """
+
+    def __init__(self, banks: Banks) -> None:
+        self._bank = banks.intents
+
+    def classify(self, vector: np.ndarray, query: str) -> tuple[str, dict[str, float]]:
+        """The likeliest intent; "article" only when the question refers to the article at all."""
+        scores = self._bank.nearest(vector, k=3)
+        mentions_article = re.search(r"\barticle\b", query, re.IGNORECASE)
+        allowed = [k for k in scores if k != "article" or mentions_article]
+        return max(allowed, key=lambda k: scores[k]), scores
+
+
+def _verb_or_adverb(word: str) -> bool:
+    """An inflected verb or an adverb of an everyday English word ("stretching", "cured", "really")."""
+    from .text import _english
+
+    english = _english()
+    for suffix, bases in (("ing", ("", "e")), ("ed", ("", "e")), ("ied", ("y",)), ("ly", ("",)), ("es", ("e",))):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            root = word[: -len(suffix)]
+            candidates = [root + b for b in bases]
+            if root[-1:] == root[-2:-1]:  # "stopped" -> "stop"
+                candidates.append(root[:-1])
+            if any(c in english for c in candidates):
+                return True
+    return False
+
+
+def _names(text: str) -> set[str]:
+    """Words typed as names: acronyms ("MS", "IBS") and capitalised words inside a sentence ("Swisse")."""
+    out: set[str] = set()
+    for match in re.finditer(r"[A-Za-z][A-Za-z0-9-]*", text):
+        token, start = match.group(0), match.start()
+        before = text[:start].rstrip()
+        sentence_start = not before or before[-1] in ".!?:;\"“(" or before.endswith("\n")
+        if (token.isupper() and 2 <= len(token) <= 6 and token != "I") or (
+            token[0].isupper() and token[1:].islower() and not sentence_start
+        ):
+            out.add(token.lower())
+    return out
+
+
+def _unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
+    """Words of ``text`` that the knowledge files never use, in any form or lay synonym (typos corrected):
+    (names, which are subjects by how they are written; other words, to be judged by meaning)."""
+    thesaurus = res.banks.thesaurus
+    by_synonym = {w for key in thesaurus.synonyms for w in key.split()}
+
+    def known(word: str) -> bool:
+        return word in by_synonym or word_stem(word) in res.stems or res.vocabulary.covers(stem(word))
+
+    names = _names(text)
+    found_names: list[str] = []
+    out: list[str] = []
+    for word in words(text):
+        if word in STOPWORDS or word in thesaurus.ignore or word.isdigit() or known(word):
+            continue
+        if word in names:
+            found_names.append(word)
+            continue
+        if len(word) < 3:
+            continue
+        if "-" in word and known(word.rsplit("-", 1)[1]):
+            continue  # a compound is about its last part: "pre-diabetic", "nerve-related"
+        if _verb_or_adverb(word):
+            continue  # subjects are things (nouns): "swallowing", "diagnosed", "honestly" are how it is said
+        if res.vocabulary.spell(word):  # a misspelling of a word the sources use
+            continue
+        fixed = english_correction(word) if zipf(word) < KNOWN_WORD_ZIPF else None
+        if fixed and known(fixed):  # a misspelling of a lay word the sources cover ("circulaton")
+            continue
+        out.append(fixed or word)
+    return list(dict.fromkeys(found_names)), list(dict.fromkeys(out))
+
+
+def _safety_topic(text: str, intent: str, res: Resources) -> str | None:
+    if any(f.result == "safety" for s in res.kb.sources for f in s.findings):
+        return None  # the knowledge has safety findings: let retrieval decide
+    for topic, term in res.banks.thesaurus.safety_terms(text):
+        if not all(word_stem(w) in res.study_stems for w in term.split()):
+            return topic
+    return "safety" if intent == "safety" else None
+
+
+def understand(
+    question: str,
+    history: Sequence[Turn],
+    res: Resources,
+    embed: Callable[[Sequence[str]], np.ndarray],
+) -> Understanding:
+    """Resolve the question against the conversation, embed it once, and read its intent and coverage."""
+    resolved, follow_up, prior = resolve(question, history, res.kb)
+    thesaurus = res.banks.thesaurus
+    named_now = named_sources(question + " " + " ".join(thesaurus.expansions(question)), res.kb)
+    if named_now:  # the question names its study, or moves to one of its own ("what about in mice?")
+        named = named_now
+        prior = tuple(s for s in prior if s in named_now)
+    elif follow_up and prior:  # "how long did it last?" is about the study the last answer was about
+        named = frozenset(prior[:1])
+    elif follow_up:
+        named = named_sources(resolved, res.kb)
+    else:
+        named = frozenset()
+    fixed = res.vocabulary.correct_text(resolved, keep=res.banks.thesaurus.ignore)
+    extra = thesaurus.expansions(fixed)
+    query = fixed + (" " + " ".join(extra) if extra else "")
+    names, unknown = _unknown_words(question, res)
+    own = [question] if fixed == question else [question, fixed]  # lay-word expansions are for keywords only
+    vectors = embed([*own, *unknown])  # one call to the model for everything this question needs
+    vector, query_vector = vectors[0], vectors[len(own) - 1]
+    intent, scores = res.intents.classify(vector, query)
+    verdicts = res.subjects.is_subject(vectors[len(own) :])
+    subjects = (*names, *(w for w, yes in zip(unknown, verdicts, strict=True) if yes))
+    return Understanding(
+        question=question,
+        query=query,
+        follow_up=follow_up,
+        prior_sources=prior,
+        named=named,
+        intent=intent,
+        intent_scores=scores,
+        vector=vector,
+        query_vector=query_vector,
+        uncovered=subjects,
+        safety_topic=_safety_topic(question, intent, res),
+    )
