@@ -51,13 +51,26 @@ DESIGN = {
 
 @dataclass(frozen=True)
 class FindingIndex:
-    """Every finding of the knowledge base with its embedding, built once per index."""
+    """Every finding of the knowledge base with its embedding, and every sentence of the knowledge files
+    with the source it is evidence for (an article sentence citing "(4)" stands for study 4). Built once."""
 
     items: tuple[tuple[Source, int, Finding], ...]
     vectors: np.ndarray
+    sentence_sources: tuple[str, ...] = ()
+    sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), dtype=np.float32))
 
     def similarities(self, vector: np.ndarray) -> np.ndarray:
         return np.asarray(self.vectors @ vector) if len(self.items) else np.zeros(0)
+
+    def by_sentences(self, vector: np.ndarray) -> list[str]:
+        """Sources by their sentence closest to the question."""
+        if not len(self.sentence_sources):
+            return []
+        sims = self.sentence_vectors @ vector
+        best: dict[str, float] = {}
+        for sid, sim in zip(self.sentence_sources, sims, strict=True):
+            best[sid] = max(best.get(sid, -1.0), float(sim))
+        return sorted(best, key=lambda k: -best[k])
 
 
 @dataclass(frozen=True)
@@ -116,7 +129,7 @@ def _source_ranking(u: Understanding, hits: Sequence[Hit], index: FindingIndex, 
     by_hits = list(dict.fromkeys(sid for h in hits for sid in (h.chunk.cites or (h.chunk.source_id,))))
     by_findings = _by_findings(index, sims)
     scores: dict[str, float] = {}
-    for ranking in (by_hits, by_findings):
+    for ranking in (by_hits, by_findings, index.by_sentences(u.query_vector)):
         for rank, sid in enumerate(ranking):
             scores[sid] = scores.get(sid, 0.0) + 1.0 / (RRF_K + rank + 1)
     for rank, sid in enumerate(u.prior_sources):  # the conversation's studies get a vote of their own
@@ -294,6 +307,9 @@ def compose(
     sims = index.similarities(u.query_vector)
     ranked = _source_ranking(u, hits, index, sims)
     claim = _article_claim(u, hits, vectors) if u.intent == "article" else None
+    article = kb.by_id.get("article")
+    if claim and not claim.cites and article is not None:  # the article gives no study for this claim
+        return _uncited_claim(claim, article)
     if claim and claim.cites and not u.named:  # judge the article's claim by the studies it cites for it
         ranked = [c for c in claim.cites if c in kb.by_id] + [r for r in ranked if r not in claim.cites]
     elif not u.named:
@@ -301,10 +317,10 @@ def compose(
     if not ranked:
         return Composed("not_in_sources", decline_text(kb, None, safety=False))
     top = kb.by_id[ranked[0]]
-    main = _findings_in_order(top, index, sims)[: max(1, max_findings - 1)]
+    focus = index.similarities(u.focus_vector) if u.named else sims
+    main = _findings_in_order(top, index, focus)[: max(1, max_findings - 1)]
     certainty = _certainty([top])
     limits = _limits(top)
-    article = kb.by_id.get("article")
     cited: list[Source] = [top]
     parts: list[str] = []
     if claim and article is not None:
@@ -343,6 +359,15 @@ def compose(
     text = "\n\n".join(parts) + closing_notes(cited, dose)
     citations = [citation_for(s, _quote(s, hits)) for s in cited]
     return Composed("answered", text, citations, bottom, certainty, findings_out)
+
+
+def _uncited_claim(claim: _ArticleClaim, article: Source) -> Composed:
+    """An article statement that cites no study: say so, and cite nothing else as if it backed it."""
+    bottom = (
+        f"The article says: “{claim.text.rstrip('.')}” {article.marker}. It gives no study for this statement, "
+        "so it is the article's own claim, not a finding of the studies it cites."
+    )
+    return Composed("answered", bottom, [citation_for(article, claim.text)], bottom, "not_studied", [])
 
 
 def decline_text(kb: KnowledgeBase, nearest: Source | None, *, safety: bool) -> str:

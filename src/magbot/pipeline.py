@@ -134,7 +134,7 @@ class Magbot:
             vectors,
             authors,
             resources,
-            FindingIndex(items, finding_vectors),
+            FindingIndex(items, finding_vectors, *_sentence_matrix(chunks, vectors)),
             EmergencyModel(banks, self.settings.urgent_cost),
         )
 
@@ -202,8 +202,6 @@ class Magbot:
         if screened.problem:
             return self._reply(screened.question, "invalid", screened.problem, mode="none")
         question = screened.question
-        if screened.urgent:
-            return self._reply(question, "urgent", CRISIS if screened.urgent == "self-harm" else EMERGENCY, mode="none")
         prefix = INSTRUCTIONS_IGNORED if screened.injected else ""
         self.open()
         ready = self._ready
@@ -217,10 +215,12 @@ class Magbot:
             ready.resources,
             self.embedder.embed,
         )
+        assert screened.cues is not None
+        urgent = ready.emergencies.kind(u.vector, screened.cues)
+        if urgent:  # never retrieves, never reaches a model
+            return self._reply(question, "urgent", CRISIS if urgent == "self-harm" else EMERGENCY, mode="none")
         verdict = _verdict(u, ready)
         common = {"retrieval_query": u.query, "intent": u.intent}
-        if verdict == "urgent":
-            return self._reply(question, "urgent", EMERGENCY, mode="none", intent=u.intent)
         if verdict == "out_of_scope":
             return self._reply(question, "out_of_scope", prefix + out_of_scope_text(kb), mode="none", **common)
         if verdict == "safety":
@@ -252,10 +252,23 @@ class Magbot:
         return GenerationInput(u.query, hits, kb, ready.vectors, extractive, dose, prefix, composed.findings)
 
 
+def _sentence_matrix(chunks: list[Chunk], vectors: dict[str, np.ndarray]) -> tuple[tuple[str, ...], np.ndarray]:
+    """Every indexed sentence's vector, once per source it is evidence for."""
+    sources: list[str] = []
+    rows: list[np.ndarray] = []
+    for chunk in chunks:
+        for i, sentence in enumerate(chunk.sentences):
+            vec = vectors.get(f"{chunk.id}#{i}")
+            if vec is not None:
+                for sid in sentence.supports:
+                    sources.append(sid)
+                    rows.append(vec)
+    matrix = np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
+    return tuple(sources), matrix
+
+
 def _verdict(u: Understanding, ready: _Ready) -> str:
-    """urgent, out_of_scope, safety, uncovered or answer: what the understanding means for the reply."""
-    if ready.emergencies.is_emergency(u.vector):
-        return "urgent"
+    """out_of_scope, safety, uncovered or answer: what the understanding means for the reply."""
     if not on_topic(u.query, ready.topic_terms):
         return "out_of_scope"
     if u.safety_topic:

@@ -35,7 +35,7 @@ _URGENT_PATTERNS = [
     r"\bslurr?(ed|ing)\b",
     r"\bworst headache\b|\bthunderclap headache\b",
     r"\bcan'?t (speak|talk|lift my arm|see)\b",
-    r"\b(having|have|had|think i'?m having) a stroke\b",
+    r"\b(having|think i'?m having|is having|she'?s having|he'?s having) a stroke\b",
     r"\bstroke (symptoms|signs) (right )?now\b",
     # chest pain and breathing
     r"\bchest (pain|pains|tightness|pressure)\b",
@@ -80,14 +80,18 @@ _URGENT_PATTERNS = [
 ]
 _URGENT = re.compile("|".join(f"(?:{p})" for p in _URGENT_PATTERNS), re.IGNORECASE)
 _SELF_HARM = re.compile(
-    r"suicid|kill (myself|me)|end (my|it all)|want to die|self[- ]?harm|hurt myself|"
+    r"suicid|kill(ing)? (myself|me)|end (my|it all)|want to die|self[- ]?harm|hurt(ing)? myself|"
     r"better off dead|no reason to live|better off without me|(don'?t|do not|never) (want to )?wake up|"
     r"(don'?t|do not) want to (be here|live|go on)|no point (in )?(living|going on|carrying on)|"
     r"(saving|stockpiling|hoarding) (up )?(my |all my )?(pills|tablets|meds)",
     re.IGNORECASE,
 )
 # A general question about a condition is not an emergency ("Does magnesium lower stroke risk?").
-_GENERAL = re.compile(r"\b(risk|prevent|studies|study|research|associated|linked|link)\b", re.IGNORECASE)
+_GENERAL = re.compile(
+    r"\b(risk|prevent|studies|study|research|associated|linked|link|in general|curiosity|curious|essay|assignment"
+    r"|homework|exam|project|course|lecture)\b",
+    re.IGNORECASE,
+)
 _FIRST_PERSON = re.compile(
     r"\b(i|i'm|im|my|me|mine|we|our|he|she|his|her|mum|mom|dad|husband|wife|son|"
     r"daughter|friend|child|someone)\b",
@@ -164,16 +168,39 @@ def validate(raw: object, max_chars: int) -> Check:
     return Check(None)
 
 
-def urgent_kind(text: str) -> str | None:
-    """'self-harm', 'emergency' or None."""
-    if _SELF_HARM.search(text):
-        return "self-harm"
-    match = _URGENT.search(text)
-    if not match:
-        return None
-    if _GENERAL.search(text) and not _FIRST_PERSON.search(text):
-        return None
-    return "emergency"
+# Something that happened long ago and is not happening now is history, not an emergency.
+_PAST = re.compile(
+    r"\b((\d+|a|one|two|three|few|several|many|ten|some) )?(years?|months?|yrs?) (ago|back)\b"
+    r"|\blast (year|summer|winter)|\bback in (19|20)\d\d\b|\bas a (child|kid|teenager)\b|\bsince i was a (child|kid)\b",
+    re.IGNORECASE,
+)
+_NOW = re.compile(
+    r"\b(right now|just now|suddenly|sudden|today|tonight|this (morning|afternoon|evening)|currently"
+    r"|at the moment|minutes? ago|mins? ago|an? hour ago|hours ago|happening now)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class UrgentCues:
+    """What the emergency phrase patterns see in a message; the emergency model weighs these."""
+
+    pattern: bool  # an emergency phrase ("crushing chest pain", "face drooping", ...)
+    self_harm: bool  # a crisis phrase ("want to die", "kill myself", ...)
+    past: bool  # said to be long ago and not now ("3 years ago", "last year")
+    general: bool  # a general question (risk, research, studies) not about someone present
+
+    def as_features(self) -> list[float]:
+        return [float(self.pattern or self.self_harm), float(self.past), float(self.general)]
+
+
+def urgent_cues(text: str) -> UrgentCues:
+    return UrgentCues(
+        pattern=bool(_URGENT.search(text)),
+        self_harm=bool(_SELF_HARM.search(text)),
+        past=bool(_PAST.search(text) and not _NOW.search(text)),
+        general=bool(_GENERAL.search(text) and not _FIRST_PERSON.search(text)),
+    )
 
 
 def strip_injection(text: str) -> tuple[str, bool]:

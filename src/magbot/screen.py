@@ -1,11 +1,11 @@
-"""Stage 1, screening: is the input readable, is it an emergency, does it carry instructions for the bot?
+"""Stage 1, screening: is the input readable, does it carry instructions for the bot, is it an emergency?
 
-Emergencies are caught twice: by the phrase patterns in ``safety`` (before any model runs) and by meaning,
-with a logistic regression trained at start-up on ``knowledge/safety/emergencies.yaml`` (emergencies and
-calm messages that mention the same body parts and symptoms) plus the intent examples as ordinary
-questions. A missed emergency costs more than a false alarm; ``MAGBOT_URGENT_COST`` says how much more,
-and the decision threshold follows from it (Bayes' rule on calibrated probabilities), not from a hand-set
-similarity cut-off.
+Emergencies are caught twice: by the phrase patterns in ``safety`` (unless the message puts them long in
+the past or asks a general question: "a seizure at 19", "research on suicide risk") and by meaning, with a
+model trained on ``knowledge/safety/emergencies.yaml`` (emergencies, and calm messages that use the same
+alarming words; the intent examples count as ordinary questions), so "my husband's smile has gone
+lopsided" is one without matching any phrase. A missed emergency costs more than a false alarm;
+``MAGBOT_URGENT_COST`` says how much more, and the decision threshold follows from it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .banks import Banks
-from .safety import normalise, strip_injection, urgent_kind, validate
+from .safety import UrgentCues, normalise, strip_injection, urgent_cues, validate
 
 __all__ = ["EmergencyModel", "Screened", "screen"]
 
@@ -27,24 +27,21 @@ class Screened:
 
     question: str  # normalised text, shown back to the user
     problem: str | None = None  # why the input is invalid
-    urgent: str | None = None  # "emergency" or "self-harm" when a pattern matched
+    cues: UrgentCues | None = None  # what the emergency phrase patterns see
     cleaned: str = ""  # the question with instructions to the bot removed
     injected: bool = False
 
 
 def screen(raw: object, max_chars: int) -> Screened:
-    """Validate, normalise, look for emergency phrases and strip instructions aimed at the bot."""
+    """Validate, normalise, note emergency cues and strip instructions aimed at the bot."""
     shown = raw if isinstance(raw, str) and len(raw) <= max_chars else ""
     check = validate(raw, max_chars)
     if check.problem:
         return Screened(shown.replace("\x00", ""), problem=check.problem)
     assert isinstance(raw, str)
     question = normalise(raw)
-    kind = urgent_kind(question)
-    if kind:
-        return Screened(question, urgent=kind)
     cleaned, injected = strip_injection(question)
-    return Screened(question, cleaned=cleaned, injected=injected)
+    return Screened(question, cues=urgent_cues(question), cleaned=cleaned, injected=injected)
 
 
 def _top_mean(sims: np.ndarray, k: int = 3) -> float:
@@ -55,11 +52,11 @@ def _top_mean(sims: np.ndarray, k: int = 3) -> float:
 class EmergencyModel:
     """P(emergency | message), learnt from labelled examples; decides with a stated cost ratio.
 
-    A message is described by two numbers: its mean similarity to the three nearest emergency examples and
-    to the three nearest ordinary ones (a calm example or an intent example). A logistic regression on those two
-    features is fitted to the examples themselves, each scored against the others (leave-one-out), so the
-    boundary comes from data. Two features instead of the raw embedding keep it sane far from every
-    example: a message about football is near neither group and is not an emergency.
+    A message is described by two numbers: its mean similarity to the three nearest emergency examples
+    and to the three nearest ordinary ones (a calm example or an intent example). A logistic regression
+    (with pairwise terms) on those two features is fitted to the examples themselves, each scored against
+    the others (leave-one-out), so the boundary comes from data. Two features instead of the raw
+    embedding keep it sane far from every example: a message about football is near neither group.
     """
 
     def __init__(self, banks: Banks, cost_ratio: float) -> None:
@@ -71,10 +68,11 @@ class EmergencyModel:
         is_emergency = np.array([lab.startswith("emergency:") for lab in bank.labels])
         self._positive = bank.vectors[is_emergency]
         self._ordinary = np.vstack([bank.vectors[~is_emergency], banks.intents.vectors])
+        self._self_harm = bank.vectors[np.array([lab == "emergency:self_harm" for lab in bank.labels])]
         examples = np.vstack([self._positive, self._ordinary])
         labels = np.array([True] * len(self._positive) + [False] * len(self._ordinary))
         features = np.array([self._features(v, skip=i) for i, v in enumerate(examples)])
-        self._model: Any = make_pipeline(PolynomialFeatures(2), StandardScaler(), LogisticRegression())
+        self._model: Any = make_pipeline(PolynomialFeatures(2), StandardScaler(), LogisticRegression(max_iter=2000))
         self._model.fit(features, labels)
         # Flag when P(emergency) * cost_of_missing > P(ordinary) * cost_of_false_alarm.
         self.threshold = 1.0 / (1.0 + cost_ratio)
@@ -92,5 +90,12 @@ class EmergencyModel:
     def probability(self, vector: np.ndarray) -> float:
         return float(self._model.predict_proba(np.array([self._features(vector)]))[0, 1])
 
-    def is_emergency(self, vector: np.ndarray) -> bool:
-        return self.probability(vector) >= self.threshold
+    def kind(self, vector: np.ndarray, cues: UrgentCues) -> str | None:
+        """ "self-harm", "emergency" or None: the phrase cues first, then the meaning."""
+        context = cues.past or cues.general  # "a seizure at 19", "research on suicide risk"
+        if cues.self_harm and not context:
+            return "self-harm"
+        if (cues.pattern and not context) or self.probability(vector) >= self.threshold:
+            nearest_self_harm = float((self._self_harm @ vector).max()) if len(self._self_harm) else -1.0
+            return "self-harm" if nearest_self_harm >= float((self._positive @ vector).max()) else "emergency"
+        return None

@@ -17,9 +17,10 @@ Everything here works from the meaning of the question and from data people can 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -41,15 +42,18 @@ _MARKER = re.compile(r"\[([A-Za-z0-9-]+)\]")
 INTENTS = ("works", "cause", "mechanism", "numbers", "dose", "study", "strength", "article", "safety")
 
 
-@cache
-def _stemmer() -> Any:
-    import snowballstemmer
-
-    return snowballstemmer.stemmer("english")
+_LOCAL = threading.local()  # a Snowball stemmer keeps state while it works: one per thread
 
 
+@lru_cache(maxsize=65536)
 def word_stem(word: str) -> str:
-    return str(_stemmer().stemWord(word))
+    """The Snowball (Porter 2) stem of a word: "regrowth" and "regrow", "artery" and "arterial" meet."""
+    stemmer = getattr(_LOCAL, "stemmer", None)
+    if stemmer is None:
+        import snowballstemmer
+
+        stemmer = _LOCAL.stemmer = snowballstemmer.stemmer("english")
+    return str(stemmer.stemWord(word))
 
 
 class SubjectModel:
@@ -111,6 +115,7 @@ class Understanding:
     intent_scores: dict[str, float]
     vector: np.ndarray  # the question's embedding (for intent and emergencies by meaning)
     query_vector: np.ndarray  # the resolved question's embedding (for retrieval and composing)
+    focus_vector: np.ndarray  # the question without the study's name (to choose among that study's findings)
     uncovered: tuple[str, ...]  # the question's subjects the knowledge never mentions
     safety_topic: str | None  # a safety topic the sources do not cover
 
@@ -118,6 +123,7 @@ class Understanding:
 def named_sources(text: str, kb: KnowledgeBase) -> frozenset[str]:
     """Studies a text names: by an alias from its knowledge file (in any word form: "artery" names
     "arterial") or by the first author's surname."""
+
     def stems_of(phrase: str) -> str:
         return " " + " ".join(word_stem(w) for w in words(phrase.replace("-", " "))) + " "
 
@@ -131,6 +137,19 @@ def named_sources(text: str, kb: KnowledgeBase) -> frozenset[str]:
         if by_alias or by_author:
             named.add(source.id)
     return frozenset(named)
+
+
+def _without_names(question: str, named: frozenset[str], kb: KnowledgeBase) -> str | None:
+    """The question with the names of the studies it names taken out, or None if it names none."""
+    text = question
+    for sid in named:
+        source = kb.by_id[sid]
+        first = source.authors[0].split()[0] if source.authors else ""
+        for name in sorted([*source.aliases, first], key=len, reverse=True):
+            if name:
+                text = re.sub(rf"\b{re.escape(name)}\b", " ", text, flags=re.IGNORECASE)
+    text = " ".join(text.split())
+    return text if text != question and any(ch.isalpha() for ch in text) else None
 
 
 def _depends(question: str) -> bool:
@@ -200,7 +219,7 @@ def _names(text: str) -> set[str]:
     for match in re.finditer(r"[A-Za-z][A-Za-z0-9-]*", text):
         token, start = match.group(0), match.start()
         before = text[:start].rstrip()
-        sentence_start = not before or before[-1] in ".!?:;\"“(" or before.endswith("\n")
+        sentence_start = not before or before[-1] in '.!?:;"“(' or before.endswith("\n")
         if (token.isupper() and 2 <= len(token) <= 6 and token != "I") or (
             token[0].isupper() and token[1:].islower() and not sentence_start
         ):
@@ -259,7 +278,7 @@ def understand(
     """Resolve the question against the conversation, embed it once, and read its intent and coverage."""
     resolved, follow_up, prior = resolve(question, history, res.kb)
     thesaurus = res.banks.thesaurus
-    named_now = named_sources(question + " " + " ".join(thesaurus.expansions(question)), res.kb)
+    named_now = named_sources(question, res.kb)
     if named_now:  # the question names its study, or moves to one of its own ("what about in mice?")
         named = named_now
         prior = tuple(s for s in prior if s in named_now)
@@ -274,8 +293,12 @@ def understand(
     query = fixed + (" " + " ".join(extra) if extra else "")
     names, unknown = _unknown_words(question, res)
     own = [question] if fixed == question else [question, fixed]  # lay-word expansions are for keywords only
+    focus = _without_names(question, named_now, res.kb)
+    if focus:
+        own.append(focus)
     vectors = embed([*own, *unknown])  # one call to the model for everything this question needs
-    vector, query_vector = vectors[0], vectors[len(own) - 1]
+    vector, query_vector = vectors[0], vectors[1 if fixed != question else 0]
+    focus_vector = vectors[len(own) - 1] if focus else query_vector
     intent, scores = res.intents.classify(vector, query)
     verdicts = res.subjects.is_subject(vectors[len(own) :])
     subjects = (*names, *(w for w, yes in zip(unknown, verdicts, strict=True) if yes))
@@ -289,6 +312,7 @@ def understand(
         intent_scores=scores,
         vector=vector,
         query_vector=query_vector,
+        focus_vector=focus_vector,
         uncovered=subjects,
         safety_topic=_safety_topic(question, intent, res),
     )
