@@ -232,7 +232,7 @@ class Magbot:
         if u.named:  # a study the question names: all of its passages are candidates
             seen = {h.chunk.id for h in hits}
             hits += [Hit(c, 0.0, None, None) for c in ready.chunks if c.source_id in u.named and c.id not in seen]
-        if verdict == "uncovered" or _best_similarity(u, hits, ready) < s.min_similarity:
+        if verdict == "uncovered" or (not u.named and _best_similarity(u, hits, ready) < s.min_similarity):
             nearest = next((kb.by_id[h.chunk.source_id] for h in hits if h.chunk.source_id != "article"), None)
             text = prefix + decline_text(kb, nearest if verdict != "uncovered" else None, safety=False)
             return self._reply(question, "not_in_sources", text, mode="none", **common)
@@ -269,7 +269,7 @@ def _sentence_matrix(chunks: list[Chunk], vectors: dict[str, np.ndarray]) -> tup
 
 def _verdict(u: Understanding, ready: _Ready) -> str:
     """out_of_scope, safety, uncovered or answer: what the understanding means for the reply."""
-    if not on_topic(u.query, ready.topic_terms):
+    if not u.named and not on_topic(u.query, ready.topic_terms):
         return "out_of_scope"
     if u.safety_topic:
         return "safety"

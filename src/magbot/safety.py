@@ -100,8 +100,9 @@ _FIRST_PERSON = re.compile(
 
 _INJECTION = re.compile(
     r"(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+|your\s+|my\s+|previous\s+|prior\s+|above\s+)*"
-    r"(instructions?|rules?|prompts?|guidelines?|context)[^.?!]*[.?!]?|"
-    r"\b(you are now|act as|pretend (to be|you are)|system prompt|developer mode|jailbreak)\b[^.?!]*[.?!]?",
+    r"(instructions?|rules?|prompts?|guidelines?|context)(?:(?!\band\b)[^.?!:;])*[.?!:;]?|"
+    r"\b(you are now|act as|pretend (to be|you are)|system prompt|developer mode|jailbreak"
+    r"|new (admin |system )?instructions?)\b[^.?!:;]*[.?!:;]?",
     re.IGNORECASE,
 )
 _DOSE = re.compile(

@@ -120,15 +120,19 @@ class Understanding:
     safety_topic: str | None  # a safety topic the sources do not cover
 
 
+_BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
+
+
 def named_sources(text: str, kb: KnowledgeBase) -> frozenset[str]:
     """Studies a text names: by an alias from its knowledge file (in any word form: "artery" names
-    "arterial") or by the first author's surname."""
+    "arterial"), by the first author's surname, or by the number the answers show ("ref 7", "[7]")."""
 
     def stems_of(phrase: str) -> str:
         return " " + " ".join(word_stem(w) for w in words(phrase.replace("-", " "))) + " "
 
     stems = stems_of(text)
-    named = set()
+    numbers = {int(n) for n in _BY_NUMBER.findall(text)}
+    named = {s.id for s in kb.sources if s.number is not None and s.number in numbers}
     for source in kb.sources:
         aliases = [stems_of(a) for a in source.aliases]
         by_alias = any(a.strip() and a in stems for a in aliases)
@@ -202,7 +206,7 @@ def _verb_or_adverb(word: str) -> bool:
     from .text import _english
 
     english = _english()
-    for suffix, bases in (("ing", ("", "e")), ("ed", ("", "e")), ("ied", ("y",)), ("ly", ("",)), ("es", ("e",))):
+    for suffix, bases in (("ing", ("", "e")), ("ed", ("", "e")), ("ied", ("y",)), ("ly", ("",))):
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
             root = word[: -len(suffix)]
             candidates = [root + b for b in bases]
@@ -216,11 +220,12 @@ def _verb_or_adverb(word: str) -> bool:
 def _names(text: str) -> set[str]:
     """Words typed as names: acronyms ("MS", "IBS") and capitalised words inside a sentence ("Swisse")."""
     out: set[str] = set()
+    shouting = sum(1 for t in re.findall(r"[A-Za-z]{2,}", text) if t.isupper()) >= 3  # caps for emphasis
     for match in re.finditer(r"[A-Za-z][A-Za-z0-9-]*", text):
         token, start = match.group(0), match.start()
         before = text[:start].rstrip()
         sentence_start = not before or before[-1] in '.!?:;"“(' or before.endswith("\n")
-        if (token.isupper() and 2 <= len(token) <= 6 and token != "I") or (
+        if (token.isupper() and 2 <= len(token) <= 6 and token != "I" and not shouting) or (
             token[0].isupper() and token[1:].islower() and not sentence_start
         ):
             out.add(token.lower())
@@ -251,7 +256,7 @@ def _unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
             continue  # a compound is about its last part: "pre-diabetic", "nerve-related"
         if _verb_or_adverb(word):
             continue  # subjects are things (nouns): "swallowing", "diagnosed", "honestly" are how it is said
-        if res.vocabulary.spell(word):  # a misspelling of a word the sources use
+        if word.isalpha() and res.vocabulary.spell(word):  # a misspelling of a word the sources use
             continue
         fixed = english_correction(word) if zipf(word) < KNOWN_WORD_ZIPF else None
         if fixed and known(fixed):  # a misspelling of a lay word the sources cover ("circulaton")
