@@ -156,8 +156,10 @@ def _preferred(ranked: list[str], closest: list[str], kb: KnowledgeBase, intent:
     if kb.by_id[ranked[0]].evidence_level in tested:
         return ranked
     pool = list(dict.fromkeys(ranked[:STRONGEST_OF] + [s for s in closest[:STRONGEST_OF] if s in ranked]))
-    strength = {sid: _DESIGN_STRENGTH.index(kb.by_id[sid].evidence_level) for sid in pool}
-    best = max(pool, key=lambda sid: (strength[sid], -pool.index(sid)))
+    candidates = [sid for sid in pool if kb.by_id[sid].evidence_level in tested]
+    if not candidates:
+        return ranked
+    best = max(candidates, key=lambda sid: (_DESIGN_STRENGTH.index(kb.by_id[sid].evidence_level), -pool.index(sid)))
     return [best, *(s for s in ranked if s != best)]
 
 

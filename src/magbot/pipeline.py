@@ -273,7 +273,7 @@ def _verdict(u: Understanding, ready: _Ready) -> str:
         return "out_of_scope"
     if u.safety_topic:
         return "safety"
-    if u.uncovered:
+    if u.uncovered and not u.named:  # about a named study, unknown words are details of the question
         return "uncovered"
     return "answer"
 

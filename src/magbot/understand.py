@@ -39,7 +39,7 @@ _FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 _MARKER = re.compile(r"\[([A-Za-z0-9-]+)\]")
-INTENTS = ("works", "cause", "mechanism", "numbers", "dose", "study", "strength", "article", "safety")
+INTENTS = ("works", "cause", "mechanism", "numbers", "dose", "study", "strength", "article", "fact", "safety")
 
 
 _LOCAL = threading.local()  # a Snowball stemmer keeps state while it works: one per thread
