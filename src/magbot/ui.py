@@ -32,10 +32,25 @@ _HELP = "magbot can tell you what one article on magnesium and nerve pain and it
 )
 ERROR_MESSAGE = "Sorry, magbot could not answer just now. Please try again in a moment."
 _E = html.escape
+_CERTAINTY = {
+    "moderate": "Certainty: moderate",
+    "low": "Certainty: low",
+    "very_low": "Certainty: very low",
+    "not_studied": "Not studied in people",
+}
 
 
 def _paragraphs(text: str) -> str:
-    return "".join(f"<p>{_E(p)}</p>" for p in text.split("\n\n") if p.strip())
+    """Paragraphs as <p>; lines starting with "- " as a list under the line before them. All escaped."""
+    out = []
+    for block in (b for b in text.split("\n\n") if b.strip()):
+        lines = block.split("\n")
+        items = [line[2:] for line in lines if line.startswith("- ")]
+        lead = " ".join(line for line in lines if not line.startswith("- "))
+        out.append(f"<p>{_E(lead)}</p>" if lead else "")
+        if items:
+            out.append("<ul>" + "".join(f"<li>{_E(i)}</li>" for i in items) + "</ul>")
+    return "".join(out)
 
 
 def source_card(c: Citation | dict[str, Any]) -> str:
@@ -69,7 +84,13 @@ def render(answer: Answer) -> str:
         parts.append(f'<div class="mb-banner mb-{kind}"><strong>{_E(title)}</strong></div>')
     if answer.notice:
         parts.append(f'<p class="mb-check">{_E(answer.notice)}</p>')
-    parts.append(_paragraphs(answer.answer))
+    bottom = answer.bottom_line
+    if bottom and answer.answer.startswith(bottom):  # the bottom line first and prominent
+        certainty = f' <span class="mb-certainty">{_E(_CERTAINTY[answer.certainty])}</span>' if answer.certainty else ""
+        parts.append(f'<p class="mb-bottom"><strong>{_E(bottom)}</strong>{certainty}</p>')
+        parts.append(_paragraphs(answer.answer[len(bottom) :]))
+    else:
+        parts.append(_paragraphs(answer.answer))
     if answer.status in ("not_in_sources", "out_of_scope"):
         parts.append(f'<p class="mb-help">{_E(_HELP)}</p>')
     if answer.citations:
@@ -218,6 +239,9 @@ CSS = """
 .mb-title { font-weight: 600; margin: .2rem 0; overflow-wrap: anywhere; }
 .mb-meta, .mb-note { font-size: .85rem; }
 .mb-disclaimer { font-size: .8rem; opacity: .8; }
+.mb-bottom { font-size: 1.05rem; border-left: 4px solid #1f5f99; padding-left: .6rem; }
+.mb-certainty { display: inline-block; font-size: .75rem; font-weight: 600; padding: .05rem .45rem; margin-left: .3rem;
+  border-radius: 999px; background: #e7edf3; color: #1c2b3a; }
 .mb-check { font-size: .85rem; background: #eef2f7; border-radius: 6px; padding: .3rem .5rem; }
 #mb-starters button { white-space: normal; }
 @media (max-width: 480px) { .mb-header h1 { font-size: 1.25rem; } .mb-header p { font-size: .9rem; } }

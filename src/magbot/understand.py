@@ -28,7 +28,7 @@ import numpy as np
 from ._models import Turn
 from .banks import Banks
 from .ingest import KnowledgeBase
-from .text import KNOWN_WORD_ZIPF, STOPWORDS, Vocabulary, english_correction, stem, words, zipf
+from .text import KNOWN_WORD_ZIPF, STOPWORDS, Vocabulary, content_terms, english_correction, stem, words, zipf
 
 __all__ = ["Resources", "Understanding", "build_resources", "named_sources", "understand"]
 
@@ -154,6 +154,12 @@ def _without_names(question: str, named: frozenset[str], kb: KnowledgeBase) -> s
                 text = re.sub(rf"\b{re.escape(name)}\b", " ", text, flags=re.IGNORECASE)
     text = " ".join(text.split())
     return text if text != question and any(ch.isalpha() for ch in text) else None
+
+
+def _says_what(text: str | None) -> bool:
+    """Whether what is left of a question, once the study's name is out, still says what it wants to know
+    ("by how much did pain fall" does; "what did the find" does not: then the study's main result leads)."""
+    return text is not None and len(content_terms(text)) >= 2
 
 
 def _depends(question: str) -> bool:
@@ -304,6 +310,8 @@ def understand(
     vectors = embed([*own, *unknown])  # one call to the model for everything this question needs
     vector, query_vector = vectors[0], vectors[1 if fixed != question else 0]
     focus_vector = vectors[len(own) - 1] if focus else query_vector
+    if named_now and not _says_what(focus):
+        focus_vector = np.zeros_like(query_vector)  # nothing to choose by: the file's order (main result first)
     intent, scores = res.intents.classify(vector, query)
     verdicts = res.subjects.is_subject(vectors[len(own) :])
     subjects = (*names, *(w for w, yes in zip(unknown, verdicts, strict=True) if yes))
