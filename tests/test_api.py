@@ -94,8 +94,13 @@ def test_health_sources_feedback_and_docs(client: TestClient) -> None:
     assert saved.status_code == 201 and saved.json()["id"] >= 1
     bad = client.post("/api/feedback", json={"rating": "meh", "answer": answer})
     assert bad.status_code == 422 and "rating" in bad.json()["detail"]
-    assert client.get("/docs").status_code == 200
-    assert "/api/ask/stream" in client.get("/openapi.json").json()["paths"]
+    assert client.get("/docs").status_code == 404 and client.get("/openapi.json").status_code == 404  # off by default
+
+
+def test_api_docs_when_asked_for(bot: Magbot, tmp_path: Path) -> None:
+    with _client(bot, tmp_path, api_docs=True) as documented:
+        assert documented.get("/docs").status_code == 200
+        assert "/api/ask/stream" in documented.get("/openapi.json").json()["paths"]
 
 
 def test_cors_allows_only_configured_origins(client: TestClient) -> None:

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     )
     rate_limit: str = Field(default="20/minute", description="Per-IP limit on the ask endpoints.")
     rate_limit_storage: str = Field(default="memory://", description="Rate limiter storage URI (memory://, redis://).")
+    api_docs: bool = Field(default=False, description="Serve /docs, /redoc and /openapi.json (off in public).")
+    feedback_rate_limit: str = Field(default="10/minute", description="Per-IP limit on /api/feedback.")
+    feedback_retention_days: int = Field(
+        default=180, ge=0, le=36500, description="Feedback older than this is deleted automatically (0 = keep)."
+    )
     trusted_proxies: int = Field(default=0, ge=0, le=10, description="Reverse proxies in front of the app.")
     max_body_bytes: int = Field(default=65_536, ge=1024, le=10_000_000, description="Largest API request body.")
     max_history_items: int = Field(default=40, ge=0, le=1000, description="Most history messages an API call may send.")
@@ -81,7 +86,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an exact origin like https://clinic.example (no path, no *)")
         return value
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "feedback_rate_limit")
     @classmethod
     def _limit_syntax(cls, value: str) -> str:
         from limits import parse

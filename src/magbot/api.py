@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ._models import Answer, Turn
 from ._settings import Settings
@@ -28,13 +28,43 @@ class AskRequest(BaseModel):
     history: list[Turn] = Field(default_factory=list)
 
 
+def _text(value: str) -> str:
+    """Text that can be stored: no lone surrogates or NUL characters (they are not text)."""
+    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValueError("contains characters that are not text")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_text)]
+
+
+class FeedbackCitation(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    marker: Text | None = Field(default=None, max_length=40)
+    id: Text | None = Field(default=None, max_length=80)
+    url: Text | None = Field(default=None, max_length=300)
+
+
+class FeedbackAnswer(BaseModel):
+    """The part of an answer object that feedback keeps; anything else sent is ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    question: Text = Field(default="", max_length=5000)
+    answer: Text = Field(default="", max_length=20_000)
+    status: Literal["answered", "not_in_sources", "out_of_scope", "urgent", "invalid"] | None = None
+    citations: list[FeedbackCitation] = Field(default_factory=list, max_length=20)
+    index_version: Text | None = Field(default=None, max_length=100)
+
+
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     rating: Literal["up", "down"]
     reason: Literal["wrong citation", "not supported by the study", "unclear", "unsafe"] | None = None
-    comment: str | None = Field(default=None, max_length=2000)
-    answer: dict[str, Any]
+    comment: Text | None = Field(default=None, max_length=2000)
+    answer: FeedbackAnswer
 
 
 def source_record(source: Any) -> dict[str, Any]:
@@ -70,10 +100,19 @@ def _own_origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.headers.get('host', '')}"
 
 
-def build_router(bot: Magbot, settings: Settings, store: FeedbackStore, limiter: RateLimiter) -> APIRouter:
+def build_router(
+    bot: Magbot,
+    settings: Settings,
+    store: FeedbackStore,
+    limiter: RateLimiter,
+    feedback_limiter: RateLimiter | None = None,
+) -> APIRouter:
     router = APIRouter(prefix="/api")
+    feedback_limiter = feedback_limiter or RateLimiter(
+        settings.feedback_rate_limit, settings.rate_limit_storage, namespace="feedback"
+    )
 
-    def guard(request: Request, limited: bool) -> None:
+    def guard(request: Request, limited: bool, limits: RateLimiter = limiter) -> None:
         if not origin_allowed(request.headers.get("origin"), _own_origin(request), settings):
             raise HTTPException(403, "This site is not allowed to use magbot's API.")
         if limited:
@@ -82,11 +121,12 @@ def build_router(bot: Magbot, settings: Settings, store: FeedbackStore, limiter:
                 request.headers.get("x-forwarded-for"),
                 settings.trusted_proxies,
             )
-            verdict = limiter.hit(key)
+            verdict = limits.hit(key)
             if not verdict.allowed:
+                what = "questions" if limits is limiter else "ratings"
                 raise HTTPException(
                     429,
-                    f"Too many questions. Please wait {verdict.retry_after} seconds.",
+                    f"Too many {what}. Please wait {verdict.retry_after} seconds.",
                     headers={"Retry-After": str(verdict.retry_after)},
                 )
 
@@ -134,8 +174,8 @@ def build_router(bot: Magbot, settings: Settings, store: FeedbackStore, limiter:
 
     @router.post("/feedback", status_code=201, summary="Thumbs up/down on an answer, with reason and comment")
     def feedback(request: Request, body: FeedbackRequest) -> dict[str, Any]:
-        guard(request, limited=False)
-        record = store.add(body.rating, body.answer, body.reason, body.comment)
+        guard(request, limited=True, limits=feedback_limiter)
+        record = store.add(body.rating, body.answer.model_dump(), body.reason, body.comment)
         return {"id": record}
 
     return router

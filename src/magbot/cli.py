@@ -165,7 +165,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
     from .feedback import FeedbackStore
 
-    text = FeedbackStore(settings.feedback_path).export(args.format)
+    store = FeedbackStore(settings.feedback_path, settings.feedback_retention_days)
+    if args.action == "delete":
+        if not args.id and not args.before:
+            raise ConfigError("say which feedback to delete: --id N (repeatable) and/or --before YYYY-MM-DD")
+        deleted = store.delete(ids=args.id or None, before=args.before)
+        print(f"deleted {deleted} feedback row{'s' if deleted != 1 else ''}")
+        return 0
+    text = store.export(args.format)
     if args.output:
         with open(args.output, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
@@ -205,6 +212,15 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if all(f.ok for f in findings) else 1
 
 
+def _iso_date(value: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-01-31") from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="magbot", description="Cited answers about magnesium and nerve pain.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -230,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = fb_sub.add_parser("export", help="write all feedback as CSV or JSON")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    delete = fb_sub.add_parser("delete", help="delete feedback rows by id or by date")
+    delete.add_argument("--id", type=int, action="append", help="a row id (from export); repeat for more")
+    delete.add_argument("--before", type=_iso_date, help="delete rows created before this date (YYYY-MM-DD)")
     return parser
 
 

@@ -1,4 +1,10 @@
-"""Feedback on answers (thumbs up/down, reason, comment), kept in SQLite (WAL) in the data directory."""
+"""Feedback on answers (thumbs up/down, reason, comment), kept in SQLite (WAL) in the data directory.
+
+What is stored when someone rates an answer: the rating, the optional reason and comment, the question, the
+answer text, its status, its citations and the index version; no name, address or cookie. Rows older than
+``MAGBOT_FEEDBACK_RETENTION_DAYS`` are deleted automatically; ``magbot feedback delete`` removes rows by id or
+date. CSV exports neutralise spreadsheet formulas (OWASP's CSV-injection rule).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,18 +49,54 @@ CREATE TABLE IF NOT EXISTS feedback (
 """
 
 
-class FeedbackStore:
-    """Append-only feedback records. Each call opens its own connection, so threads never share one."""
+STORED_NOTICE = (
+    "Rating an answer stores your rating, reason and comment with the question and answer (no name, no "
+    "address) to improve magbot; it is deleted after {days} days."
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-    def __init__(self, path: Path) -> None:
+
+def _neutral(value: Any) -> Any:
+    """A cell a spreadsheet will show as text, never run as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+class FeedbackStore:
+    """Feedback records. Each call opens its own connection, so threads never share one."""
+
+    def __init__(self, path: Path, retention_days: int = 0) -> None:
         self.path = path
+        self.retention_days = retention_days
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute(_SCHEMA)
+            self.purge()
         except (OSError, sqlite3.Error) as exc:
             raise MagbotError(f"cannot open the feedback store at {path}: {exc}") from exc
+
+    def purge(self) -> int:
+        """Delete rows older than the retention period (none when it is 0); the number deleted."""
+        if not self.retention_days:
+            return 0
+        cutoff = (datetime.now(UTC) - timedelta(days=self.retention_days)).isoformat(timespec="seconds")
+        return self.delete(before=cutoff)
+
+    def delete(self, ids: list[int] | None = None, before: str | None = None) -> int:
+        """Delete rows by id and/or created before an ISO date or time; the number deleted."""
+        if not ids and not before:
+            raise ValueError("say which rows: ids, a date, or both")
+        deleted = 0
+        with self._connect() as db:
+            if ids:
+                marks = ",".join("?" * len(ids))
+                deleted += db.execute(f"DELETE FROM feedback WHERE id IN ({marks})", ids).rowcount
+            if before:
+                deleted += db.execute("DELETE FROM feedback WHERE created_at < ?", (before,)).rowcount
+        return deleted
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -90,6 +132,7 @@ class FeedbackStore:
             ),
             answer.get("index_version"),
         )
+        self.purge()
         with self._connect() as db:
             cur = db.execute(
                 "INSERT INTO feedback (created_at, rating, reason, comment, question, answer, status, citations,"
@@ -119,5 +162,5 @@ class FeedbackStore:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=_COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: _neutral(v) for k, v in row.items()} for row in rows)
         return buffer.getvalue()

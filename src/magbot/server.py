@@ -78,12 +78,15 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
 
     bot = bot or Magbot(settings)
     bot.open()  # model and index load at start-up, not on the first question
-    store = FeedbackStore(settings.feedback_path)
+    store = FeedbackStore(settings.feedback_path, settings.feedback_retention_days)
     limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage)
+    docs = settings.api_docs
     app = FastAPI(
         title="magbot",
         version="0.1.0",
-        docs_url="/docs",
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
         description="Cited answers about magnesium and nerve pain. Not medical advice.",
     )
     strict = STRICT_CSP.format(ancestors=frame_ancestors(settings))
@@ -101,12 +104,17 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
 
     @app.exception_handler(MagbotError)
     async def unavailable(request: Request, exc: MagbotError) -> JSONResponse:
-        log.error("cannot answer: %s", exc)
-        return JSONResponse({"detail": f"magbot cannot answer right now: {exc}"}, status_code=503)
+        log.error("cannot answer: %s", exc)  # the detail stays in the log, never in a reply
+        return JSONResponse({"detail": "magbot cannot answer right now. Please try again later."}, status_code=503)
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
+        if request.url.path.startswith(_UPLOADS):  # the chat takes no files
+            response: Any = JSONResponse({"detail": "Uploads are not accepted."}, status_code=403)
+        elif not docs and request.url.path.rstrip("/") in _DOCS:  # also the mounted Gradio app's own schema
+            response = JSONResponse({"detail": "Not Found"}, status_code=404)
+        else:
+            response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         path = request.url.path
@@ -153,6 +161,10 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
     return gr.mount_gradio_app(app, demo, path="/", css=CSS, footer_links=[])
 
 
+_UPLOADS = ("/gradio_api/upload", "/upload")
+_DOCS = ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
+
+
 def app_from_env() -> Any:
     """App factory for uvicorn workers: each worker builds its own app from the MAGBOT_* environment."""
     return create_app(Settings())
@@ -173,8 +185,9 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
             workers=workers,
             log_level="warning",
             proxy_headers=False,
+            server_header=False,
         )
         return
     app = create_app(settings)
     log.warning("magbot ready: http://%s:%s/", host, port)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._models import EVIDENCE_LABELS, Answer, Citation, Turn
-from .feedback import REASONS, FeedbackStore
+from .feedback import REASONS, STORED_NOTICE, FeedbackStore
 from .pipeline import Magbot
 from .safety import DISCLAIMER
 
@@ -148,6 +148,12 @@ def build_blocks(bot: Magbot, store: FeedbackStore) -> Any:
     import gradio as gr
 
     kb = bot.knowledge
+    days = store.retention_days
+    stored_notice = (
+        STORED_NOTICE.format(days=days)
+        if days
+        else STORED_NOTICE.split(";")[0] + "."  # kept until an operator deletes it
+    )
     header = (
         '<div class="mb-header"><h1>magbot</h1><p>Questions about <strong>magnesium and nerve pain</strong>, '
         f"answered only from the article “{_E(kb.sources[0].title)}” and the {len(kb.sources) - 1} studies it "
@@ -180,6 +186,7 @@ def build_blocks(bot: Magbot, store: FeedbackStore) -> Any:
             send = gr.Button("Ask", variant="primary", scale=1, elem_id="mb-send", min_width=60)
         with gr.Row(elem_id="mb-starters"):
             starter_buttons = [gr.Button(q, size="sm") for q in STARTERS]
+        gr.HTML(f'<p class="mb-stored" id="mb-stored">{_E(stored_notice)}</p>')
         with gr.Group(visible=False, elem_id="mb-feedback") as panel:
             gr.Markdown("**What was wrong with this answer?** (optional)")
             reason = gr.Radio(list(REASONS), show_label=False, elem_id="mb-reason")
@@ -239,6 +246,7 @@ CSS = """
 .mb-title { font-weight: 600; margin: .2rem 0; overflow-wrap: anywhere; }
 .mb-meta, .mb-note { font-size: .85rem; }
 .mb-disclaimer { font-size: .8rem; opacity: .8; }
+.mb-stored { font-size: .8rem; margin: .2rem 0 0; color: #3d4a57; }
 .mb-bottom { font-size: 1.05rem; border-left: 4px solid #1f5f99; padding-left: .6rem; }
 .mb-certainty { display: inline-block; font-size: .75rem; font-weight: 600; padding: .05rem .45rem; margin-left: .3rem;
   border-radius: 999px; background: #e7edf3; color: #1c2b3a; }

@@ -52,9 +52,10 @@ class Verdict:
 class RateLimiter:
     """A moving-window limit per client address, kept in the storage the URI names."""
 
-    def __init__(self, rate: str, storage_uri: str) -> None:
+    def __init__(self, rate: str, storage_uri: str, namespace: str = "ask") -> None:
         from limits import parse, storage, strategies
 
+        self.namespace = namespace
         self.item = parse(rate)
         self._storage: Any = storage.storage_from_string(storage_uri)
         self._limiter: Any = strategies.MovingWindowRateLimiter(self._storage)
@@ -64,7 +65,7 @@ class RateLimiter:
         return bool(self._storage.check())
 
     def hit(self, key: str) -> Verdict:
-        if self._limiter.hit(self.item, "ask", key):
+        if self._limiter.hit(self.item, self.namespace, key):
             return Verdict(True, 0)
-        stats = self._limiter.get_window_stats(self.item, "ask", key)
+        stats = self._limiter.get_window_stats(self.item, self.namespace, key)
         return Verdict(False, max(1, math.ceil(stats.reset_time - time.time())))

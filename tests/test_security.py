@@ -1,0 +1,126 @@
+"""Attacks on the app's side doors, against the real app: feedback floods and malformed feedback, spreadsheet
+formulas in exports, retention and deletion, uploads, API docs and error bodies."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from magbot import Magbot, Settings
+from magbot.feedback import FeedbackStore
+from magbot.server import create_app
+from tests.conftest import KNOWLEDGE
+
+ANSWER = {
+    "question": "What did the back pain trial find?",
+    "answer": "Possibly, but the evidence is thin [4].",
+    "status": "answered",
+    "citations": [{"marker": "[4]", "id": "ref-4", "url": "https://pubmed.ncbi.nlm.nih.gov/23384256/"}],
+    "index_version": "abc",
+}
+
+
+def _app(bot: Magbot, data: Path, **settings: Any) -> TestClient:
+    return TestClient(create_app(Settings(data_dir=data, knowledge_dir=KNOWLEDGE, **settings), bot=bot))
+
+
+def test_feedback_flood_is_limited_and_stores_only_what_was_allowed(bot: Magbot, tmp_path: Path) -> None:
+    with _app(bot, tmp_path, feedback_rate_limit="5/minute") as client:
+        codes = [client.post("/api/feedback", json={"rating": "up", "answer": ANSWER}).status_code for _ in range(9)]
+        assert codes == [201] * 5 + [429] * 4
+        refused = client.post("/api/feedback", json={"rating": "up", "answer": ANSWER})
+        assert "Too many ratings" in refused.json()["detail"] and int(refused.headers["retry-after"]) >= 1
+        assert client.post("/api/ask", json={"question": "What did the back pain trial find?"}).status_code == 200
+    assert len(FeedbackStore(tmp_path / "feedback.sqlite3").rows()) == 5
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {**ANSWER, "citations": "ref-4"},
+        {**ANSWER, "citations": 4},
+        {**ANSWER, "citations": None},
+        {**ANSWER, "status": {"evil": True}},
+        {**ANSWER, "answer": "x" * 30_000},
+        {**ANSWER, "citations": [{"id": "ref-4"}] * 50},
+        "not an object",
+    ],
+)
+def test_malformed_feedback_is_a_422_with_a_message(bot: Magbot, tmp_path: Path, answer: Any) -> None:
+    with _app(bot, tmp_path) as client:
+        resp = client.post("/api/feedback", json={"rating": "down", "answer": answer})
+    assert resp.status_code == 422
+    assert resp.json()["detail"].startswith("Invalid request: answer")
+    assert FeedbackStore(tmp_path / "feedback.sqlite3").rows() == []
+
+
+def test_a_lone_surrogate_is_a_422_not_a_500(bot: Magbot, tmp_path: Path) -> None:
+    raw = '{"rating": "down", "answer": {"question": "lone \\ud800 surrogate", "answer": "x"}}'
+    with _app(bot, tmp_path) as client:
+        resp = client.post("/api/feedback", content=raw, headers={"Content-Type": "application/json"})
+    assert resp.status_code == 422 and "answer.question" in resp.json()["detail"]
+
+
+def test_csv_export_neutralises_formulas(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "fb.sqlite3")
+    store.add("down", {**ANSWER, "question": "=HYPERLINK(\"http://evil\",\"x\")"}, "unclear", "+1+cmd|' /C calc'!A0")
+    store.add("up", {**ANSWER, "question": "@SUM(A1:A2)"}, None, "-2+3")
+    rows = list(csv.DictReader(io.StringIO(store.export("csv"))))
+    assert rows[0]["question"].startswith("'=") and rows[0]["comment"].startswith("'+")
+    assert rows[1]["question"].startswith("'@") and rows[1]["comment"] == "'-2+3"
+    assert store.export("json").count("=HYPERLINK") == 1  # JSON keeps the text as it was
+
+
+def test_retention_purges_old_rows_and_delete_removes_by_id_or_date(tmp_path: Path) -> None:
+    path = tmp_path / "feedback.sqlite3"
+    store = FeedbackStore(path)
+    ids = [store.add("up", ANSWER) for _ in range(4)]
+    old = (datetime.now(UTC) - timedelta(days=400)).isoformat(timespec="seconds")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE feedback SET created_at = ? WHERE id = ?", (old, ids[0]))
+    assert len(FeedbackStore(path, retention_days=365).rows()) == 3  # purged on opening
+
+    env = {"MAGBOT_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    cli = [sys.executable, "-m", "magbot.cli", "feedback", "delete"]
+    by_id = subprocess.run([*cli, "--id", str(ids[1])], capture_output=True, text=True, env=env, timeout=60)
+    assert by_id.returncode == 0 and "deleted 1 feedback row" in by_id.stdout
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    by_date = subprocess.run([*cli, "--before", tomorrow], capture_output=True, text=True, env=env, timeout=60)
+    assert by_date.returncode == 0 and "deleted 2 feedback rows" in by_date.stdout
+    nothing = subprocess.run(cli, capture_output=True, text=True, env=env, timeout=60)
+    assert nothing.returncode != 0 and "say which feedback to delete" in nothing.stderr
+    assert FeedbackStore(path).rows() == []
+
+
+def test_uploads_are_refused_and_docs_are_off(bot: Magbot, tmp_path: Path) -> None:
+    with _app(bot, tmp_path) as client:
+        upload = client.post("/gradio_api/upload", files={"files": ("x.bin", b"\0" * 1_000_000)})
+        assert upload.status_code == 403 and upload.headers["x-content-type-options"] == "nosniff"
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            assert client.get(path).status_code == 404
+        page = client.get("/")
+        assert "Rating an answer stores your rating" in page.text and "180 days" in page.text
+
+
+def test_an_index_failure_says_so_without_internals(bot: Magbot, tmp_path: Path) -> None:
+    from magbot._errors import IndexError_
+
+    class Broken(Magbot):
+        def ask(self, question: object, history: Any = ()) -> Any:
+            raise IndexError_("chroma at /secret/path/index: sqlite3.OperationalError disk I/O error")
+
+    broken = Broken(bot.settings, embedder=bot.embedder)
+    broken._ready = bot._ready
+    with _app(broken, tmp_path) as client:
+        resp = client.post("/api/ask", json={"question": "What did the back pain trial find?"})
+    assert resp.status_code == 503 and "cannot answer right now" in resp.json()["detail"]
+    assert "/secret" not in resp.text and "sqlite3" not in resp.text
