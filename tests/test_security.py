@@ -72,7 +72,7 @@ def test_a_lone_surrogate_is_a_422_not_a_500(bot: Magbot, tmp_path: Path) -> Non
 
 def test_csv_export_neutralises_formulas(tmp_path: Path) -> None:
     store = FeedbackStore(tmp_path / "fb.sqlite3")
-    store.add("down", {**ANSWER, "question": "=HYPERLINK(\"http://evil\",\"x\")"}, "unclear", "+1+cmd|' /C calc'!A0")
+    store.add("down", {**ANSWER, "question": '=HYPERLINK("http://evil","x")'}, "unclear", "+1+cmd|' /C calc'!A0")
     store.add("up", {**ANSWER, "question": "@SUM(A1:A2)"}, None, "-2+3")
     rows = list(csv.DictReader(io.StringIO(store.export("csv"))))
     assert rows[0]["question"].startswith("'=") and rows[0]["comment"].startswith("'+")

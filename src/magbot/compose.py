@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._models import EVIDENCE_LABELS, Citation, Finding, FindingOut, Hit, Source
+from ._models import EVIDENCE_LABELS, Citation, Finding, FindingOut, Hit, Sentence, Source
 from .ingest import KnowledgeBase
 from .understand import Understanding
 
@@ -240,18 +240,26 @@ def _sentence(text: str, marker: str) -> str:
     return f"{body.rstrip('.!?')} {marker}{end}"
 
 
-def _explanation(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray]) -> tuple[str, str] | None:
-    """For "how does it work": the retrieved sentence that best explains it, with the source it stands for."""
-    best: tuple[float, str, str] | None = None
+def _closest_sentence(
+    u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray], min_chars: int
+) -> tuple[Sentence, Hit] | None:
+    """The retrieved statement (not a question, at least ``min_chars`` long) closest to the question."""
+    best: tuple[float, Sentence, Hit] | None = None
     for hit in hits:
         for i, sentence in enumerate(hit.chunk.sentences):
             vec = vectors.get(f"{hit.chunk.id}#{i}")
-            if vec is None or len(sentence.text) < 40 or sentence.text.endswith("?"):
+            if vec is None or len(sentence.text) < min_chars or sentence.text.endswith("?"):
                 continue
             sim = float(np.dot(u.query_vector, vec))
             if best is None or sim > best[0]:
-                best = (sim, sentence.text, sentence.supports[0])
+                best = (sim, sentence, hit)
     return (best[1], best[2]) if best else None
+
+
+def _explanation(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray]) -> tuple[str, str] | None:
+    """For "how does it work": the retrieved sentence that best explains it, with the source it stands for."""
+    found = _closest_sentence(u, hits, vectors, min_chars=40)
+    return (found[0].text, found[0].supports[0]) if found else None
 
 
 @dataclass(frozen=True)
@@ -266,17 +274,12 @@ def _article_claim(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.
     Passages that cite studies come first: a claim can only be checked against the studies given for it.
     """
     article_hits = [h for h in hits if h.chunk.source_id == "article"]
-    best: tuple[float, str, tuple[str, ...]] | None = None
-    for hit in [h for h in article_hits if h.chunk.cites] or article_hits:
-        for i, sentence in enumerate(hit.chunk.sentences):
-            vec = vectors.get(f"{hit.chunk.id}#{i}")
-            if vec is None or len(sentence.text) < 25 or sentence.text.endswith("?"):
-                continue
-            sim = float(np.dot(u.query_vector, vec))
-            if best is None or sim > best[0]:
-                own = tuple(x for x in sentence.supports if x != "article")
-                best = (sim, sentence.text, own or hit.chunk.cites)
-    return _ArticleClaim(best[1], best[2]) if best else None
+    found = _closest_sentence(u, [h for h in article_hits if h.chunk.cites] or article_hits, vectors, min_chars=25)
+    if found is None:
+        return None
+    sentence, hit = found
+    own = tuple(x for x in sentence.supports if x != "article")
+    return _ArticleClaim(sentence.text, own or hit.chunk.cites)
 
 
 def _dose_sentence(source: Source) -> str | None:
