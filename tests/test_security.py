@@ -103,8 +103,11 @@ def test_retention_purges_old_rows_and_delete_removes_by_id_or_date(tmp_path: Pa
 
 def test_uploads_are_refused_and_docs_are_off(bot: Magbot, tmp_path: Path) -> None:
     with _app(bot, tmp_path) as client:
-        upload = client.post("/gradio_api/upload", files={"files": ("x.bin", b"\0" * 1_000_000)})
+        upload = client.post("/gradio_api/upload", files={"files": ("x.bin", b"\0" * 1000)})
         assert upload.status_code == 403 and upload.headers["x-content-type-options"] == "nosniff"
+        assert "Uploads are not accepted" in upload.json()["detail"]
+        big = client.post("/gradio_api/upload", files={"files": ("x.bin", b"\0" * 100_000_000)})
+        assert big.status_code in (403, 413)  # refused before it is read
         for path in ("/docs", "/redoc", "/openapi.json"):
             assert client.get(path).status_code == 404
         page = client.get("/")
@@ -124,3 +127,46 @@ def test_an_index_failure_says_so_without_internals(bot: Magbot, tmp_path: Path)
         resp = client.post("/api/ask", json={"question": "What did the back pain trial find?"})
     assert resp.status_code == 503 and "cannot answer right now" in resp.json()["detail"]
     assert "/secret" not in resp.text and "sqlite3" not in resp.text
+
+
+def test_the_web_chat_is_limited_like_the_api(bot: Magbot, tmp_path: Path) -> None:
+    with _app(bot, tmp_path, rate_limit="5/minute", allowed_origins="https://clinic.example") as client:
+        join = {"data": ["What did the back pain trial find?", [], []], "fn_index": 0, "session_hash": "abc"}
+        codes = [client.post("/gradio_api/queue/join", json=join).status_code for _ in range(8)]
+        assert all(code != 429 for code in codes[:5]) and codes[5:] == [429, 429, 429]
+        refused = client.post("/gradio_api/queue/join", json=join)
+        assert "Too many questions" in refused.json()["detail"] and refused.headers["retry-after"]
+        assert client.post("/api/ask", json={"question": "hi"}).status_code == 429  # one count for both ways in
+
+
+def test_the_web_chat_refuses_other_origins(bot: Magbot, tmp_path: Path) -> None:
+    with _app(bot, tmp_path, allowed_origins="https://clinic.example") as client:
+        evil = client.post("/gradio_api/queue/join", json={}, headers={"Origin": "https://evil.example"})
+        assert evil.status_code == 403 and "not allowed" in evil.json()["detail"]
+        for path in ("/gradio_api/call/chat", "/gradio_api/run/predict"):
+            assert client.post(path, json={}, headers={"Origin": "https://evil.example"}).status_code == 403
+
+
+def test_a_huge_chat_history_is_refused_quickly_and_others_stay_fast(bot: Magbot, tmp_path: Path) -> None:
+    import time
+
+    history = [{"role": "assistant", "content": "x" * 10_000}] * 1000  # about 10 MB
+    join = {"data": ["hi", history, []], "fn_index": 0, "session_hash": "abc"}
+    with _app(bot, tmp_path) as client:
+        start = time.monotonic()
+        resp = client.post("/gradio_api/queue/join", json=join)
+        assert resp.status_code == 413 and time.monotonic() - start < 3
+        assert resp.headers["x-content-type-options"] == "nosniff"
+        start = time.monotonic()
+        assert client.post("/api/ask", json={"question": "What did the back pain trial find?"}).status_code == 200
+        assert time.monotonic() - start < 3
+
+
+def test_a_chunked_body_over_the_cap_is_a_413(bot: Magbot, tmp_path: Path) -> None:
+    def chunks() -> Any:
+        for _ in range(100):
+            yield b"x" * 1024
+
+    with _app(bot, tmp_path, max_body_bytes=65_536) as client:
+        resp = client.post("/api/ask", content=chunks(), headers={"Content-Type": "application/json"})
+    assert resp.status_code == 413 and "too large" in resp.json()["detail"]

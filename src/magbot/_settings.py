@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     )
     trusted_proxies: int = Field(default=0, ge=0, le=10, description="Reverse proxies in front of the app.")
     max_body_bytes: int = Field(default=65_536, ge=1024, le=10_000_000, description="Largest API request body.")
+    max_chat_body_bytes: int = Field(
+        default=262_144, ge=16_384, le=50_000_000, description="Largest request the web chat may send (its history)."
+    )
     max_history_items: int = Field(default=40, ge=0, le=1000, description="Most history messages an API call may send.")
 
     @field_validator("log_level")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from importlib import resources
 from typing import Any
@@ -11,7 +12,7 @@ from ._settings import Settings
 from .embed import offline_environment
 from .feedback import FeedbackStore
 from .pipeline import Magbot
-from .websecurity import CHAT_CSP, STRICT_CSP, RateLimiter, frame_ancestors
+from .websecurity import CHAT_CSP, STRICT_CSP, RateLimiter, client_ip, frame_ancestors, origin_allowed
 
 log = logging.getLogger(__name__)
 
@@ -23,46 +24,101 @@ def _static(name: str) -> str:
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
 
-    def __init__(self, app: Any, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: Any, limit: int, chat_limit: int) -> None:
+        self.app, self.limit, self.chat_limit = app, limit, chat_limit
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+        limit = self.limit if scope["type"] == "http" and scope["path"].startswith("/api/") else None
+        if scope["type"] == "http" and scope["path"].startswith("/gradio_api/"):
+            limit = self.chat_limit
+        if limit is None:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
+        # Read the whole body first (it is small), so a chunked body over the cap is a 413 like any other.
+        chunks: list[bytes] = []
         seen = 0
-
-        async def counted() -> Any:
-            nonlocal seen
+        while True:
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
-            return message
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
+            if seen > limit:
+                await self._refuse(send, limit)
+                return
+            if not message.get("more_body"):
+                break
+        body, sent = b"".join(chunks), False
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(send)
+        async def replay() -> Any:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
 
-    async def _refuse(self, send: Any) -> None:
-        body = b'{"detail": "The request body is too large (limit %d bytes)."}' % self.limit
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Any, limit: int) -> None:
+        body = b'{"detail": "The request body is too large (limit %d bytes)."}' % limit
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
+# The web chat's own ways to ask (Gradio): each POST here is one question or one rating.
+_CHAT_ASKS = ("/gradio_api/queue/join", "/gradio_api/call/", "/gradio_api/run/", "/gradio_api/api/")
+
+
+class ChatGate:
+    """The same gate as the JSON API for the web chat's endpoints: allowed origins and the per-client limit
+    (in the same storage, so several workers share the count)."""
+
+    def __init__(self, app: Any, settings: Settings, limiter: RateLimiter) -> None:
+        self.app, self.settings, self.limiter = app, settings, limiter
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith(_CHAT_ASKS):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}"
+        if not origin_allowed(headers.get("origin"), own, self.settings):
+            await _json(send, 403, {"detail": "This site is not allowed to use magbot's chat."})
+            return
+        peer = scope["client"][0] if scope.get("client") else None
+        key = client_ip(peer, headers.get("x-forwarded-for"), self.settings.trusted_proxies)
+        verdict = self.limiter.hit(key)
+        if not verdict.allowed:
+            message = f"Too many questions. Please wait {verdict.retry_after} seconds."
+            await _json(send, 429, {"detail": message}, [(b"retry-after", str(verdict.retry_after).encode())])
+            return
+        await self.app(scope, receive, send)
+
+
+async def _json(send: Any, status: int, data: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = json.dumps(data).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        *(extra or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
@@ -132,7 +188,8 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
         allow_headers=["Content-Type"],
         max_age=600,
     )
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(ChatGate, settings=settings, limiter=limiter)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, chat_limit=settings.max_chat_body_bytes)
     app.include_router(build_router(bot, settings, store, limiter))
 
     static_types = {"embed.js": "text/javascript", "embed.css": "text/css"}
