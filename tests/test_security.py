@@ -170,3 +170,23 @@ def test_a_chunked_body_over_the_cap_is_a_413(bot: Magbot, tmp_path: Path) -> No
     with _app(bot, tmp_path, max_body_bytes=65_536) as client:
         resp = client.post("/api/ask", content=chunks(), headers={"Content-Type": "application/json"})
     assert resp.status_code == 413 and "too large" in resp.json()["detail"]
+
+
+def test_behind_a_tls_proxy_the_own_origin_is_https(bot: Magbot, tmp_path: Path) -> None:
+    ask = {"question": "What did the back pain trial find?"}
+    tls = {"Origin": "https://testserver", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    with _app(bot, tmp_path, trusted_proxies=1) as client:
+        assert client.post("/api/ask", json=ask, headers=tls).status_code == 200  # the /embed page behind nginx
+    with _app(bot, tmp_path) as client:  # no trusted proxy: forwarded headers are not believed
+        assert client.post("/api/ask", json=ask, headers=tls).status_code == 403
+
+
+def test_a_public_url_fixes_the_origin_and_the_host(bot: Magbot, tmp_path: Path) -> None:
+    ask = {"question": "What did the back pain trial find?"}
+    with _app(bot, tmp_path, public_url="https://bot.clinic.example") as client:
+        own = {"Origin": "https://bot.clinic.example", "Host": "bot.clinic.example"}
+        assert client.post("/api/ask", json=ask, headers=own).status_code == 200
+        rebound = client.post("/api/ask", json=ask, headers={"Host": "evil.example", "Origin": "http://evil.example"})
+        assert rebound.status_code == 400  # the DNS rebinding shape: another name for the same server
+        spoofed = {"Origin": "http://bot.clinic.example", "Host": "bot.clinic.example"}
+        assert client.post("/api/ask", json=ask, headers=spoofed).status_code == 403  # http is not the origin

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     llm_support_threshold: float = Field(
         default=0.55, ge=-1, le=1, description="Least similarity between a generated sentence and its passage."
     )
+    public_url: str | None = Field(
+        default=None, description="Where people reach magbot (https://bot.clinic.example); other Host values refused."
+    )
     allowed_origins: str = Field(
         default="", description="Comma-separated sites that may call the API and embed the widget (exact origins)."
     )
@@ -99,6 +102,24 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"{value!r} is not a rate like 20/minute") from exc
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?/?", value):
+            raise ValueError(f"{value!r} is not a public address like https://bot.clinic.example (no path)")
+        return value.rstrip("/") if value else None
+
+    @property
+    def public_origin(self) -> str | None:
+        return self.public_url
+
+    @property
+    def public_host(self) -> str | None:
+        """The host name of MAGBOT_PUBLIC_URL (without scheme or port)."""
+        if not self.public_url:
+            return None
+        return self.public_url.split("://", 1)[1].split(":")[0]
 
     @property
     def origins(self) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from ._settings import Settings
 from .feedback import FeedbackStore
 from .pipeline import Magbot
 from .safety import validate
-from .websecurity import RateLimiter, client_ip, origin_allowed
+from .websecurity import RateLimiter, client_ip, origin_allowed, own_origin
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +96,6 @@ def stream_events(bot: Magbot, body: AskRequest) -> Iterator[str]:
             yield sse(event.kind, {"text": event.text})
 
 
-def _own_origin(request: Request) -> str:
-    return f"{request.url.scheme}://{request.headers.get('host', '')}"
-
-
 def build_router(
     bot: Magbot,
     settings: Settings,
@@ -113,7 +109,9 @@ def build_router(
     )
 
     def guard(request: Request, limited: bool, limits: RateLimiter = limiter) -> None:
-        if not origin_allowed(request.headers.get("origin"), _own_origin(request), settings):
+        if not origin_allowed(
+            request.headers.get("origin"), own_origin(request.url.scheme, request.headers, settings), settings
+        ):
             raise HTTPException(403, "This site is not allowed to use magbot's API.")
         if limited:
             key = client_ip(
@@ -163,7 +161,9 @@ def build_router(
             "ready": True,
             "index_version": bot.index_version,
             "sources": len(bot.knowledge.sources),
-            "origin_allowed": origin_allowed(request.headers.get("origin"), _own_origin(request), settings),
+            "origin_allowed": origin_allowed(
+                request.headers.get("origin"), own_origin(request.url.scheme, request.headers, settings), settings
+            ),
         }
         # Any site may read this, so a widget on a site not yet allowed can say so plainly.
         return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})

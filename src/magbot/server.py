@@ -12,7 +12,7 @@ from ._settings import Settings
 from .embed import offline_environment
 from .feedback import FeedbackStore
 from .pipeline import Magbot
-from .websecurity import CHAT_CSP, STRICT_CSP, RateLimiter, client_ip, frame_ancestors, origin_allowed
+from .websecurity import CHAT_CSP, STRICT_CSP, RateLimiter, client_ip, frame_ancestors, origin_allowed, own_origin
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class ChatGate:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}"
+        own = own_origin(scope.get("scheme", "http"), headers, self.settings)
         if not origin_allowed(headers.get("origin"), own, self.settings):
             await _json(send, 403, {"detail": "This site is not allowed to use magbot's chat."})
             return
@@ -189,6 +189,10 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
         max_age=600,
     )
     app.add_middleware(ChatGate, settings=settings, limiter=limiter)
+    if settings.public_host:  # answer only to the public name (and loopback, for health checks)
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=[settings.public_host, "127.0.0.1", "localhost"])
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, chat_limit=settings.max_chat_body_bytes)
     app.include_router(build_router(bot, settings, store, limiter))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,18 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted_proxies: int)
         if chain:
             return chain[max(0, len(chain) - trusted_proxies)]
     return peer or "unknown"
+
+
+def own_origin(scheme: str, headers: Mapping[str, str], settings: Settings) -> str:
+    """The origin browsers see magbot at: MAGBOT_PUBLIC_URL if set; else, behind trusted proxies, the scheme
+    and host they forward (X-Forwarded-Proto / X-Forwarded-Host); else the request's own scheme and Host."""
+    if settings.public_origin:
+        return settings.public_origin
+    host = headers.get("host", "")
+    if settings.trusted_proxies:
+        scheme = headers.get("x-forwarded-proto", "").split(",")[0].strip() or scheme
+        host = headers.get("x-forwarded-host", "").split(",")[0].strip() or host
+    return f"{scheme}://{host}"
 
 
 def origin_allowed(origin: str | None, own_origin: str, settings: Settings) -> bool:
