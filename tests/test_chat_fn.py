@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from magbot import Magbot
+from magbot import Magbot, Settings
 from magbot.feedback import FeedbackStore
 from magbot.ui import answer_for_message, respond
 
@@ -60,6 +60,8 @@ def test_feedback_store_round_trip(tmp_path: Path, bot: Magbot) -> None:
 class _BrokenBot:
     """A stand-in whose ask always fails, to check what the user sees when answering breaks."""
 
+    settings = Settings()
+
     def ask_stream(self, question: object, history: object = ()) -> Any:
         raise RuntimeError("index went away")
 
@@ -69,3 +71,16 @@ def test_failure_is_a_short_message_not_a_traceback(caplog: Any) -> None:
     shown = frames[-1][0][-1]["content"]
     assert "could not answer just now" in shown and "Traceback" not in shown and "index went away" not in shown
     assert "index went away" in caplog.text  # the detail goes to the log
+
+
+def test_the_chat_shows_the_message_as_text_and_keeps_a_bounded_history(bot: Magbot) -> None:
+    from magbot.ui import respond
+
+    history: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
+    for _ in range(bot.settings.max_history_turns + 5):
+        *_, (history, answers, _box) = respond(bot, "What did the back pain trial find?", history, answers)
+    assert len(answers) == bot.settings.max_history_turns
+    assert sum(1 for m in history if m["role"] == "assistant") == bot.settings.max_history_turns
+    *_, (history, answers, _box) = respond(bot, '<img src=x onerror="alert(1)"> **bold**', history, answers)
+    assert history[-2]["content"] == "<p>&lt;img src=x onerror=&quot;alert(1)&quot;&gt; **bold**</p>"

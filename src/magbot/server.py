@@ -223,6 +223,14 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
 
 
 _UPLOADS = ("/gradio_api/upload", "/upload")
+# uvicorn reached directly: no server banner, bounded header size, idle connections closed after 5 s.
+_UVICORN: dict[str, Any] = {
+    "log_level": "warning",
+    "proxy_headers": False,
+    "server_header": False,
+    "h11_max_incomplete_event_size": 16_384,
+    "timeout_keep_alive": 5,
+}
 _DOCS = ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
 
 
@@ -244,11 +252,15 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
             host=host,
             port=port,
             workers=workers,
-            log_level="warning",
-            proxy_headers=False,
-            server_header=False,
+            **_UVICORN,
         )
         return
     app = create_app(settings)
-    log.warning("magbot ready: http://%s:%s/", host, port)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False)
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # the port is bound: only now is magbot really ready
+                log.warning("magbot ready: http://%s:%s/", host, port)
+
+    Server(uvicorn.Config(app, host=host, port=port, **_UVICORN)).run()

@@ -117,7 +117,12 @@ def respond(
     bot: Magbot, message: str, history: list[dict[str, Any]], answers: list[dict[str, Any]]
 ) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]], str]]:
     """Stream one turn: the answer text appears as it is composed, then the cards and disclaimer."""
-    history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+    keep = max(1, bot.settings.max_history_turns)  # bounded: the chat sends its history with every turn
+    kept_answers = answers[max(0, len(answers) - (keep - 1)) :] if keep > 1 else []
+    cut = _start_of_last_turns(history, len(kept_answers))
+    answers = kept_answers
+    shown = f"<p>{_E(message)}</p>"  # the person's own words, shown as text
+    history = [*history[cut:], {"role": "user", "content": shown}, {"role": "assistant", "content": ""}]
     text = ""
     answer: Answer | None = None
     try:
@@ -136,6 +141,17 @@ def respond(
     assert answer is not None
     history[-1]["content"] = render(answer)
     yield history, [*answers, answer.model_dump()], ""
+
+
+def _start_of_last_turns(history: list[dict[str, Any]], turns: int) -> int:
+    """Index in ``history`` where its last ``turns`` assistant messages (and their questions) begin."""
+    seen = 0
+    for i in range(len(history) - 1, -1, -1):
+        if history[i].get("role") == "assistant":
+            seen += 1
+            if seen > turns:
+                return i + 1
+    return 0
 
 
 def answer_for_message(history: list[dict[str, Any]], answers: list[dict[str, Any]], index: int) -> dict[str, Any]:
