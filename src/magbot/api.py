@@ -67,6 +67,39 @@ class FeedbackRequest(BaseModel):
     answer: FeedbackAnswer
 
 
+class ErrorBody(BaseModel):
+    """Every refusal: one sentence saying what was wrong."""
+
+    detail: str
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body is not valid JSON."},
+    403: {"model": ErrorBody, "description": "The calling site is not allowed."},
+    413: {"model": ErrorBody, "description": "The body is too large."},
+    429: {"model": ErrorBody, "description": "Too many requests; see Retry-After."},
+    503: {"model": ErrorBody, "description": "The index cannot be read just now."},
+}
+_ANSWER_OR_ERROR = {
+    "application/json": {
+        "schema": {"anyOf": [{"$ref": "#/components/schemas/Answer"}, {"$ref": "#/components/schemas/ErrorBody"}]}
+    }
+}
+# Each event: "delta" and "replace" carry {"text": ...} as JSON data, the last "answer" the answer object.
+_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {"event": {"enum": ["delta", "replace", "answer"]}, "data": {"type": "string"}},
+}
+_ASK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    422: {
+        "description": "An unreadable question (the answer object, status invalid) or field.",
+        "content": _ANSWER_OR_ERROR,
+    },
+}
+
+
 def source_record(source: Any) -> dict[str, Any]:
     return {
         "id": source.id,
@@ -139,12 +172,24 @@ def build_router(
         admit(request, body)
         return bot.ask(body.question, body.history)
 
-    @router.post("/ask", response_model=Answer, summary="Answer one question (the answer object)")
+    @router.post(
+        "/ask", response_model=Answer, responses=_ASK_RESPONSES, summary="Answer one question (the answer object)"
+    )
     def ask(request: Request, body: AskRequest) -> JSONResponse:
         answer = answer_for(request, body)
         return JSONResponse(answer.model_dump(), status_code=422 if answer.status == "invalid" else 200)
 
-    @router.post("/ask/stream", summary="Answer as server-sent events: delta events, then an answer event")
+    @router.post(
+        "/ask/stream",
+        responses={
+            **_ASK_RESPONSES,
+            200: {
+                "description": "Server-sent events",
+                "content": {"text/event-stream": {"schema": _EVENT}},
+            },
+        },
+        summary="Answer as server-sent events: delta events, then an answer event",
+    )
     def ask_stream(request: Request, body: AskRequest) -> Response:
         admit(request, body)
         if validate(body.question, settings.max_question_chars).problem:
@@ -172,7 +217,12 @@ def build_router(
     def sources() -> list[dict[str, Any]]:
         return [source_record(s) for s in bot.knowledge.sources]
 
-    @router.post("/feedback", status_code=201, summary="Thumbs up/down on an answer, with reason and comment")
+    @router.post(
+        "/feedback",
+        status_code=201,
+        responses={**_ERRORS, 422: {"model": ErrorBody, "description": "A malformed field."}},
+        summary="Thumbs up/down on an answer, with reason and comment",
+    )
     def feedback(request: Request, body: FeedbackRequest) -> dict[str, Any]:
         guard(request, limited=True, limits=feedback_limiter)
         record = store.add(body.rating, body.answer.model_dump(), body.reason, body.comment)
