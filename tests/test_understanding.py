@@ -145,3 +145,23 @@ def test_a_broken_thesaurus_is_named_with_its_field(tmp_path: Path, embedder: ob
     with pytest.raises(KnowledgeError) as err:
         bot.open()
     assert "thesaurus.yaml" in str(err.value) and "synonyms.drip" in str(err.value)
+
+
+def test_a_study_with_only_its_limits_never_answers(tmp_path: Path, embedder: object) -> None:
+    import shutil
+
+    import yaml
+
+    from magbot._settings import Settings
+
+    copy = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, copy)
+    path = copy / "studies" / "ref-8.md"
+    head, body = path.read_text(encoding="utf-8")[4:].split("\n---\n", 1)
+    meta = yaml.safe_load(head)
+    meta["findings"] = [f for f in meta["findings"] if f["result"] == "limits"]
+    path.write_text(f"---\n{yaml.safe_dump(meta, sort_keys=False)}---\n{body}", encoding="utf-8")
+    bot = Magbot(Settings(data_dir=tmp_path / "data", knowledge_dir=copy), embedder=embedder)  # type: ignore[arg-type]
+    answer = bot.ask("What happened when a magnesium wire was implanted in rats?")
+    assert answer.status in {"answered", "not_in_sources"}
+    assert answer.findings and "[8]" not in [f.marker for f in answer.findings]  # another study answers

@@ -134,7 +134,9 @@ def _source_ranking(u: Understanding, hits: Sequence[Hit], index: FindingIndex, 
             scores[sid] = scores.get(sid, 0.0) + 1.0 / (RRF_K + rank + 1)
     for rank, sid in enumerate(u.prior_sources):  # the conversation's studies get a vote of their own
         scores[sid] = scores.get(sid, 0.0) + 1.0 / (RRF_K + rank + 1)
-    ranked = [s for s in sorted(scores, key=lambda s: -scores[s]) if s != "article" and s in by_findings]
+    # only studies with a result to report can answer (one whose only finding is its limits cannot)
+    reporting = {src.id for src, _, f in index.items if f.result != "limits"}
+    ranked = [s for s in sorted(scores, key=lambda s: -scores[s]) if s != "article" and s in reporting]
     if u.named:
         ranked = [s for s in ranked if s in u.named] or ranked
     return ranked
