@@ -4,7 +4,7 @@ Everything here works from the meaning of the question and from data people can 
 
 - the conversation: a follow-up is folded together with the earlier questions it depends on, and the
   studies cited in earlier answers stay in play until the question names another subject;
-- the intent (works, cause, mechanism, numbers, dose, study, strength, article, safety): nearest examples
+- the intent (works, cause, mechanism, numbers, dose, study, strength, article, fact, safety): nearest examples
   in ``knowledge/understanding/intents.yaml``;
 - coverage: the question's own subjects must be found in the knowledge files, allowing for the lay words
   of ``knowledge/understanding/thesaurus.yaml`` and for word forms (Snowball stems). Whether a word the
@@ -39,7 +39,6 @@ _FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 _MARKER = re.compile(r"\[([A-Za-z0-9-]+)\]")
-INTENTS = ("works", "cause", "mechanism", "numbers", "dose", "study", "strength", "article", "fact", "safety")
 
 
 _LOCAL = threading.local()  # a Snowball stemmer keeps state while it works: one per thread
