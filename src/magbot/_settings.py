@@ -111,10 +111,6 @@ class Settings(BaseSettings):
         return value.rstrip("/") if value else None
 
     @property
-    def public_origin(self) -> str | None:
-        return self.public_url
-
-    @property
     def public_host(self) -> str | None:
         """The host name of MAGBOT_PUBLIC_URL (without scheme or port)."""
         if not self.public_url:

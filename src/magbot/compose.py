@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._models import EVIDENCE_LABELS, Citation, Finding, FindingOut, Hit, Sentence, Source
+from ._models import EVIDENCE_LABELS, Chunk, Citation, Finding, FindingOut, Hit, Sentence, Source
 from .ingest import KnowledgeBase
 from .understand import Understanding
 
@@ -58,6 +58,26 @@ class FindingIndex:
     vectors: np.ndarray
     sentence_sources: tuple[str, ...] = ()
     sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), dtype=np.float32))
+
+    @classmethod
+    def build(
+        cls,
+        items: tuple[tuple[Source, int, Finding], ...],
+        finding_vectors: np.ndarray,
+        chunks: Sequence[Chunk],
+        vectors: dict[str, np.ndarray],
+    ) -> FindingIndex:
+        """The index for these findings and every indexed sentence, once per source it is evidence for."""
+        sources: list[str] = []
+        rows: list[np.ndarray] = []
+        for chunk in chunks:
+            for i, sentence in enumerate(chunk.sentences):
+                vec = vectors.get(f"{chunk.id}#{i}")
+                if vec is not None:
+                    sources += list(sentence.supports)
+                    rows += [vec] * len(sentence.supports)
+        matrix = np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
+        return cls(items, finding_vectors, tuple(sources), matrix)
 
     def similarities(self, vector: np.ndarray) -> np.ndarray:
         return np.asarray(self.vectors @ vector) if len(self.items) else np.zeros(0)

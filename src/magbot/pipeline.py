@@ -134,7 +134,7 @@ class Magbot:
             vectors,
             authors,
             resources,
-            FindingIndex(items, finding_vectors, *_sentence_matrix(chunks, vectors)),
+            FindingIndex.build(items, finding_vectors, chunks, vectors),
             EmergencyModel(banks, self.settings.urgent_cost),
         )
 
@@ -250,21 +250,6 @@ class Magbot:
             **common,
         )
         return GenerationInput(u.query, hits, kb, ready.vectors, extractive, dose, prefix, composed.findings)
-
-
-def _sentence_matrix(chunks: list[Chunk], vectors: dict[str, np.ndarray]) -> tuple[tuple[str, ...], np.ndarray]:
-    """Every indexed sentence's vector, once per source it is evidence for."""
-    sources: list[str] = []
-    rows: list[np.ndarray] = []
-    for chunk in chunks:
-        for i, sentence in enumerate(chunk.sentences):
-            vec = vectors.get(f"{chunk.id}#{i}")
-            if vec is not None:
-                for sid in sentence.supports:
-                    sources.append(sid)
-                    rows.append(vec)
-    matrix = np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
-    return tuple(sources), matrix
 
 
 def _verdict(u: Understanding, ready: _Ready) -> str:

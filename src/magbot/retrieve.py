@@ -13,7 +13,7 @@ from rank_bm25 import BM25Okapi
 
 from ._models import Chunk, Hit
 from .store import VectorStore
-from .text import Vocabulary, content_terms, words
+from .text import Vocabulary, content_terms
 
 RRF_K = 60
 
@@ -38,7 +38,6 @@ class HybridRetriever:
         self.top_k = top_k
         tokenized = [content_terms(t) for t in texts]
         self.vocabulary = Vocabulary(t for doc in tokenized for t in doc)
-        self.words = Vocabulary(w for t in texts for w in words(t))
         self._bm25 = BM25Okapi(tokenized)
 
     def keyword_terms(self, text: str) -> list[str]:

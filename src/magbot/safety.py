@@ -110,11 +110,6 @@ _DOSE = re.compile(
     r"|capsules)|dose|doses|dosage|dosing|milligrams?|should i take|can i take|how often should)\b",
     re.IGNORECASE,
 )
-_QUANTITY = re.compile(
-    r"\b(how (much|many|long|often|big|large)|by what|what (percentage|proportion|number)"
-    r"|number of|figures?|numbers?|statistic|results?|find|found|show|showed)",
-    re.IGNORECASE,
-)
 
 # Words that put a question within magbot's subject: magnesium, nerves, pain, diabetes, the studies.
 TOPIC_TERMS = frozenset(
@@ -191,9 +186,6 @@ class UrgentCues:
     past: bool  # said to be long ago and not now ("3 years ago", "last year")
     general: bool  # a general question (risk, research, studies) not about someone present
 
-    def as_features(self) -> list[float]:
-        return [float(self.pattern or self.self_harm), float(self.past), float(self.general)]
-
 
 def urgent_cues(text: str) -> UrgentCues:
     return UrgentCues(
@@ -212,10 +204,6 @@ def strip_injection(text: str) -> tuple[str, bool]:
 
 def is_dose_question(text: str) -> bool:
     return bool(_DOSE.search(text))
-
-
-def asks_for_numbers(text: str) -> bool:
-    return bool(_QUANTITY.search(text))
 
 
 def on_topic(text: str, extra_terms: frozenset[str] = frozenset()) -> bool:

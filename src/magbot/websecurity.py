@@ -39,8 +39,8 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted_proxies: int)
 def own_origin(scheme: str, headers: Mapping[str, str], settings: Settings) -> str:
     """The origin browsers see magbot at: MAGBOT_PUBLIC_URL if set; else, behind trusted proxies, the scheme
     and host they forward (X-Forwarded-Proto / X-Forwarded-Host); else the request's own scheme and Host."""
-    if settings.public_origin:
-        return settings.public_origin
+    if settings.public_url:
+        return settings.public_url
     host = headers.get("host", "")
     if settings.trusted_proxies:
         scheme = headers.get("x-forwarded-proto", "").split(",")[0].strip() or scheme
