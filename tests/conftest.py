@@ -11,10 +11,12 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from magbot._settings import Settings
@@ -172,3 +174,30 @@ def llama_url() -> Iterator[str]:
     yield url
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@contextmanager
+def on_loopback(app: Any) -> Iterator[httpx.Client]:
+    """Serve an ASGI app with uvicorn on a free loopback port (same limits as ``magbot serve``) in a thread,
+    and yield an HTTP client for it; the server is stopped on exit."""
+    import threading
+
+    import uvicorn
+
+    from magbot.server import UVICORN_LIMITS
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **UVICORN_LIMITS))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the app did not start on loopback")
+        time.sleep(0.05)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -72,7 +72,13 @@ class Settings(BaseSettings):
     trusted_proxies: int = Field(default=0, ge=0, le=10, description="Reverse proxies in front of the app.")
     max_body_bytes: int = Field(default=65_536, ge=1024, le=10_000_000, description="Largest API request body.")
     max_chat_body_bytes: int = Field(
-        default=262_144, ge=16_384, le=50_000_000, description="Largest request the web chat may send (its history)."
+        default=65_536, ge=16_384, le=50_000_000, description="Largest request the web chat may send."
+    )
+    chat_sessions: int = Field(
+        default=500, ge=1, le=100_000, description="Web chat sessions kept in memory per worker (oldest dropped)."
+    )
+    chat_session_ttl: int = Field(
+        default=3600, ge=60, le=86_400, description="Seconds a web chat session's history is kept after its last turn."
     )
     max_history_items: int = Field(default=40, ge=0, le=1000, description="Most history messages an API call may send.")
 

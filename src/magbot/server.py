@@ -224,7 +224,7 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
 
 _UPLOADS = ("/gradio_api/upload", "/upload")
 # uvicorn reached directly: no server banner, bounded header size, idle connections closed after 5 s.
-_UVICORN: dict[str, Any] = {
+UVICORN_LIMITS: dict[str, Any] = {
     "log_level": "warning",
     "proxy_headers": False,
     "server_header": False,
@@ -252,7 +252,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
             host=host,
             port=port,
             workers=workers,
-            **_UVICORN,
+            **UVICORN_LIMITS,
         )
         return
     app = create_app(settings)
@@ -263,4 +263,4 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
             if self.started:  # the port is bound: only now is magbot really ready
                 log.warning("magbot ready: http://%s:%s/", host, port)
 
-    Server(uvicorn.Config(app, host=host, port=port, **_UVICORN)).run()
+    Server(uvicorn.Config(app, host=host, port=port, **UVICORN_LIMITS)).run()

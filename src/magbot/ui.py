@@ -1,6 +1,8 @@
 """The web chat (Gradio Blocks). Chat logic lives in plain functions that tests call without a browser.
 
-No per-user state lives at module level: each browser session keeps its own answers in ``gr.State``.
+No per-user state lives at module level. Each session's conversation (the messages shown and the answer
+objects behind them) is kept on the server in ``gr.State``, bounded in turns, sessions and time: the browser
+sends only the new question, so a client cannot replace or inflate the history it is answered with.
 """
 
 import html
@@ -117,7 +119,7 @@ def respond(
     bot: Magbot, message: str, history: list[dict[str, Any]], answers: list[dict[str, Any]]
 ) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]], str]]:
     """Stream one turn: the answer text appears as it is composed, then the cards and disclaimer."""
-    keep = max(1, bot.settings.max_history_turns)  # bounded: the chat sends its history with every turn
+    keep = max(1, bot.settings.max_history_turns)  # bounded: the session keeps its last turns only
     kept_answers = answers[max(0, len(answers) - (keep - 1)) :] if keep > 1 else []
     cut = _start_of_last_turns(history, len(kept_answers))
     answers = kept_answers
@@ -180,8 +182,10 @@ def build_blocks(bot: Magbot, store: FeedbackStore) -> Any:
     with gr.Blocks(title="magbot: magnesium and nerve pain", analytics_enabled=False) as demo:
         gr.HTML(header)
         gr.HTML(f'<p class="mb-notice" id="mb-notice">{_E(DISCLAIMER)}</p>')
-        answers = gr.State([])
-        pending = gr.State(None)
+        ttl = bot.settings.chat_session_ttl
+        shown = gr.State([], time_to_live=ttl)  # the messages on screen, kept on the server
+        answers = gr.State([], time_to_live=ttl)  # the answer object behind each assistant message
+        pending = gr.State(None, time_to_live=ttl)
         chatbot = gr.Chatbot(
             elem_id="mb-chat",
             height="60vh",
@@ -230,18 +234,19 @@ def build_blocks(bot: Magbot, store: FeedbackStore) -> Any:
                 store.update(record, reason_ or None, comment_)
             return None, gr.update(visible=False), gr.update(visible=True, value="Thanks, your feedback was saved."), ""
 
-        chatbot.like(on_like, [chatbot, answers], [pending, panel, thanks])
+        chatbot.like(on_like, [shown, answers], [pending, panel, thanks])
         save.click(on_save, [pending, reason, comment], [pending, panel, thanks, comment])
 
-        def chat(
-            message: str, history: list[dict[str, Any]], answers_: list[dict[str, Any]]
-        ) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]], str]]:
-            yield from respond(bot, message, history, answers_)
+        def chat(message: str, history: list[dict[str, Any]], answers_: list[dict[str, Any]]) -> Iterator[Any]:
+            for messages, kept, cleared in respond(bot, message, history or [], answers_ or []):
+                yield messages, messages, kept, cleared
 
-        box.submit(chat, [box, chatbot, answers], [chatbot, answers, box])
-        send.click(chat, [box, chatbot, answers], [chatbot, answers, box])
+        outputs = [chatbot, shown, answers, box]
+        box.submit(chat, [box, shown, answers], outputs)
+        send.click(chat, [box, shown, answers], outputs)
         for button in starter_buttons:
-            button.click(chat, [button, chatbot, answers], [chatbot, answers, box])
+            button.click(chat, [button, shown, answers], outputs)
+    demo.state_session_capacity = bot.settings.chat_sessions  # the oldest sessions beyond this are dropped
     return demo
 
 
