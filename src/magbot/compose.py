@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._models import EVIDENCE_LABELS, Chunk, Citation, Finding, FindingOut, Hit, Sentence, Source
+from .banks import Bank
 from .ingest import KnowledgeBase
 from .understand import Understanding
 
@@ -58,6 +59,7 @@ class FindingIndex:
     vectors: np.ndarray
     sentence_sources: tuple[str, ...] = ()
     sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), dtype=np.float32))
+    asked: Bank | None = None  # each study's example questions (``questions:`` in its file), labelled by study
 
     @classmethod
     def build(
@@ -66,6 +68,7 @@ class FindingIndex:
         finding_vectors: np.ndarray,
         chunks: Sequence[Chunk],
         vectors: dict[str, np.ndarray],
+        asked: Bank | None = None,
     ) -> FindingIndex:
         """The index for these findings and every indexed sentence, once per source it is evidence for."""
         sources: list[str] = []
@@ -77,10 +80,17 @@ class FindingIndex:
                     sources += list(sentence.supports)
                     rows += [vec] * len(sentence.supports)
         matrix = np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
-        return cls(items, finding_vectors, tuple(sources), matrix)
+        return cls(items, finding_vectors, tuple(sources), matrix, asked)
 
     def similarities(self, vector: np.ndarray) -> np.ndarray:
         return np.asarray(self.vectors @ vector) if len(self.items) else np.zeros(0)
+
+    def by_questions(self, vector: np.ndarray, k: int = 3) -> list[str]:
+        """Studies by how close their example questions come to this one (mean of the ``k`` nearest)."""
+        if self.asked is None or not len(self.asked.labels):
+            return []
+        near = self.asked.nearest(vector, k)
+        return sorted(near, key=lambda sid: -near[sid])
 
     def by_sentences(self, vector: np.ndarray) -> list[str]:
         """Sources by their sentence closest to the question."""
@@ -149,7 +159,8 @@ def _source_ranking(u: Understanding, hits: Sequence[Hit], index: FindingIndex, 
     by_hits = list(dict.fromkeys(sid for h in hits for sid in (h.chunk.cites or (h.chunk.source_id,))))
     by_findings = _by_findings(index, sims)
     scores: dict[str, float] = {}
-    for ranking in (by_hits, by_findings, index.by_sentences(u.query_vector)):
+    rankings = (by_hits, by_findings, index.by_sentences(u.query_vector), index.by_questions(u.query_vector))
+    for ranking in rankings:
         for rank, sid in enumerate(ranking):
             scores[sid] = scores.get(sid, 0.0) + 1.0 / (RRF_K + rank + 1)
     for rank, sid in enumerate(u.prior_sources):  # the conversation's studies get a vote of their own

@@ -115,6 +115,16 @@ class Report:
             lines.append(f"    >= {t:.2f}: {share:.3f}")
         return "\n".join(lines)
 
+    def miss_kinds(self) -> str:
+        """Why answerable questions missed, as counts only (safe to print for the test split)."""
+        kinds: dict[str, int] = {}
+        for r in self.results:
+            if r.hit is False:
+                status = r.answer.status
+                kind = "another study" if status == "answered" else "declined" if status in DECLINES else status
+                kinds[kind] = kinds.get(kind, 0) + 1
+        return ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none"
+
     def failures(self) -> list[ItemResult]:
         return [r for r in self.results if not r.status_ok or r.hit is False or r.relevant_cited < len(r.cited)]
 
@@ -134,6 +144,7 @@ class Report:
         width = max(len(r[0]) for r in rows)
         lines = [f"{'metric':<{width}}  {'value':>9}  note", "-" * (width + 30)]
         lines += [f"{name:<{width}}  {value:>9}  {note}" for name, value, note in rows]
+        lines.append(f"{'answerable missed by':<{width}}  {self.miss_kinds()}")
         misses = self.failures()
         lines.append(f"missed or imprecise: {len(misses)}")
         for r in misses if verbose else []:

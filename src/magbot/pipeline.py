@@ -13,7 +13,7 @@ import numpy as np
 
 from ._models import Answer, Chunk, Hit, StreamEvent, Turn
 from ._settings import Settings
-from .banks import embed_cached, load_banks
+from .banks import Bank, embed_cached, load_banks
 from .chunking import chunk_knowledge, index_text
 from .compose import FindingIndex, compose, decline_text
 from .embed import Embedder
@@ -123,6 +123,14 @@ class Magbot:
             if items
             else np.zeros((0, 384), dtype=np.float32)
         )
+        asked = [(s.id, q) for s in kb.sources for q in s.questions]
+        asked_bank = Bank(
+            tuple(sid for sid, _ in asked),
+            tuple(q for _, q in asked),
+            embed_cached([q for _, q in asked], self.embedder.embed, self.embedder.name, cache)
+            if asked
+            else np.zeros((0, 384), dtype=np.float32),
+        )
         resources = build_resources(kb, banks)
         vectors = store.sentence_vectors()
         vectors.update({f"finding:{s.id}#{i}": v for (s, i, _), v in zip(items, finding_vectors, strict=True)})
@@ -134,7 +142,7 @@ class Magbot:
             vectors,
             authors,
             resources,
-            FindingIndex.build(items, finding_vectors, chunks, vectors),
+            FindingIndex.build(items, finding_vectors, chunks, vectors, asked_bank),
             EmergencyModel(banks, self.settings.urgent_cost),
         )
 

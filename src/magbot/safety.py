@@ -52,7 +52,7 @@ _URGENT_PATTERNS = [
     # suicidal thoughts
     r"\bsuicid",
     r"\bkill (myself|me)\b",
-    r"\bend (my|it all|my own) ?(life)?\b",
+    r"\bend (my (own )?life|it all)\b",
     r"\bwant to die\b",
     r"\bself[- ]?harm",
     r"\bhurt myself\b",
@@ -80,10 +80,10 @@ _URGENT_PATTERNS = [
 ]
 _URGENT = re.compile("|".join(f"(?:{p})" for p in _URGENT_PATTERNS), re.IGNORECASE)
 _SELF_HARM = re.compile(
-    r"suicid|kill(ing)? (myself|me)|end (my|it all)|want to die|self[- ]?harm|hurt(ing)? myself|"
+    r"\b(?:suicid|kill(ing)? (myself|me)\b|end (my (own )?life|it all)\b|want to die|self[- ]?harm|hurt(ing)? myself|"
     r"better off dead|no reason to live|better off without me|(don'?t|do not|never) (want to )?wake up|"
     r"(don'?t|do not) want to (be here|live|go on)|no point (in )?(living|going on|carrying on)|"
-    r"(saving|stockpiling|hoarding) (up )?(my |all my )?(pills|tablets|meds)",
+    r"(saving|stockpiling|hoarding) (up )?(my |all my )?(pills|tablets|meds))",
     re.IGNORECASE,
 )
 # A general question about a condition is not an emergency ("Does magnesium lower stroke risk?").

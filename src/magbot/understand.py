@@ -90,11 +90,12 @@ def build_resources(kb: KnowledgeBase, banks: Banks) -> Resources:
     every = " ".join([s.body for s in kb.sources] + meta + finding_text)
     studies = " ".join([s.body for s in kb.sources if s.kind == "study"] + finding_text)
     all_words = set(words(every))
+    asked = set(words(" ".join(q for s in kb.sources for q in s.questions)))  # covered by definition (not spelling)
     return Resources(
         kb=kb,
         banks=banks,
         vocabulary=Vocabulary(all_words | {stem(w) for w in all_words}),
-        stems=frozenset(word_stem(w) for w in all_words),
+        stems=frozenset(word_stem(w) for w in all_words | asked),
         study_stems=frozenset(word_stem(w) for w in words(studies)),
         subjects=SubjectModel(banks),
         intents=IntentModel(banks),
@@ -230,11 +231,16 @@ def _names(text: str) -> set[str]:
         token, start = match.group(0), match.start()
         before = text[:start].rstrip()
         sentence_start = not before or before[-1] in '.!?:;"“(' or before.endswith("\n")
-        if (token.isupper() and 2 <= len(token) <= 6 and token != "I" and not shouting) or (
+        emphasis = len(token) >= 4 and zipf(token.lower()) >= KNOWN_WORD_ZIPF  # "PROVE": a word, not an acronym
+        if (token.isupper() and 2 <= len(token) <= 6 and token != "I" and not shouting and not emphasis) or (
             token[0].isupper() and token[1:].islower() and not sentence_start
         ):
             out.add(token.lower())
     return out
+
+
+# English prefixes that keep the subject of the word they are put before ("prediabetic" is about diabetes).
+_PREFIXES = ("pre", "post", "non", "anti", "hyper", "hypo", "sub", "under", "over")
 
 
 def _unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
@@ -259,6 +265,8 @@ def _unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
             continue
         if "-" in word and known(word.rsplit("-", 1)[1]):
             continue  # a compound is about its last part: "pre-diabetic", "nerve-related"
+        if any(word.startswith(p) and len(word) - len(p) >= 5 and known(word[len(p) :]) for p in _PREFIXES):
+            continue  # a prefixed form of a word the sources use: "prediabetic", "nondiabetic"
         if _verb_or_adverb(word):
             continue  # subjects are things (nouns): "swallowing", "diagnosed", "honestly" are how it is said
         if word.isalpha() and res.vocabulary.spell(word):  # a misspelling of a word the sources use
