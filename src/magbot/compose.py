@@ -179,14 +179,27 @@ _DESIGN_STRENGTH = ["other", "review", "protocol", "animal", "cross-sectional", 
 STRONGEST_OF = 3  # how many of the most relevant studies compete on design
 
 
-def _preferred(ranked: list[str], closest: list[str], kb: KnowledgeBase, intent: str) -> list[str]:
+# Words by which a question refers to a kind of study ("that review", "the rat study"): such a question is
+# about that study, not about the best evidence on the subject.
+_DESIGN_WORDS = {
+    "review": ("review", "reviews"),
+    "protocol": ("protocol", "plan", "planned", "unfinished"),
+    "animal": ("rat", "rats", "mice", "mouse", "animal", "animals"),
+    "cross-sectional": ("snapshot", "survey", "observational", "cross-sectional"),
+}
+
+
+def _preferred(ranked: list[str], closest: list[str], kb: KnowledgeBase, intent: str, question: str) -> list[str]:
     """Answer "does it work" from a study that tested magnesium in people (a trial, a meta-analysis),
     and a question about evidence from a study that measured something, rather than from a review (which
-    adds no new data), when such a study is among the most relevant."""
+    adds no new data), when such a study is among the most relevant and the question does not itself
+    point at the kind of study that ranks first ("is that review up to date?")."""
     if intent not in ("works", "strength", "article") or len(ranked) < 2:
         return ranked
     tested = ("meta-analysis", "rct") if intent == "works" else ("meta-analysis", "rct", "cross-sectional")
-    if kb.by_id[ranked[0]].evidence_level in tested:
+    level = kb.by_id[ranked[0]].evidence_level
+    asked_words = set(re.findall(r"[a-z][a-z-]*", question.lower()))
+    if level in tested or asked_words & set(_DESIGN_WORDS.get(level, ())):
         return ranked
     pool = list(dict.fromkeys(ranked[:STRONGEST_OF] + [s for s in closest[:STRONGEST_OF] if s in ranked]))
     candidates = [sid for sid in pool if kb.by_id[sid].evidence_level in tested]
@@ -351,7 +364,7 @@ def compose(
     if claim and claim.cites and not u.named:  # judge the article's claim by the studies it cites for it
         ranked = [c for c in claim.cites if c in kb.by_id] + [r for r in ranked if r not in claim.cites]
     elif not u.named:
-        ranked = _preferred(ranked, _by_findings(index, sims), kb, u.intent)
+        ranked = _preferred(ranked, _by_findings(index, sims), kb, u.intent, u.query)
     if not ranked:
         return Composed("not_in_sources", decline_text(kb, None, safety=False))
     top = kb.by_id[ranked[0]]

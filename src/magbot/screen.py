@@ -3,7 +3,7 @@
 Emergencies are caught twice: by the phrase patterns in ``safety`` (unless the message puts them long in
 the past or asks a general question: "a seizure at 19", "research on suicide risk") and by meaning, with a
 model trained on ``knowledge/safety/emergencies.yaml`` (emergencies, and calm messages that use the same
-alarming words; the intent examples count as ordinary questions), so "my husband's smile has gone
+alarming words; the intent examples other than safety count as ordinary questions), so "my husband's smile has gone
 lopsided" is one without matching any phrase. A missed emergency costs more than a false alarm;
 ``MAGBOT_URGENT_COST`` says how much more, and the decision threshold follows from it.
 """
@@ -67,7 +67,10 @@ class EmergencyModel:
         bank = banks.emergencies
         is_emergency = np.array([lab.startswith("emergency:") for lab in bank.labels])
         self._positive = bank.vectors[is_emergency]
-        self._ordinary = np.vstack([bank.vectors[~is_emergency], banks.intents.vectors])
+        # Ordinary questions: the calm examples and the intent examples, except the safety ones (those are
+        # written to teach what a safety question is, not where an emergency ends; calm: examples do that).
+        ordinary_intents = np.array([lab != "safety" for lab in banks.intents.labels])
+        self._ordinary = np.vstack([bank.vectors[~is_emergency], banks.intents.vectors[ordinary_intents]])
         self._self_harm = bank.vectors[np.array([lab == "emergency:self_harm" for lab in bank.labels])]
         examples = np.vstack([self._positive, self._ordinary])
         labels = np.array([True] * len(self._positive) + [False] * len(self._ordinary))

@@ -278,13 +278,15 @@ def _unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(found_names)), list(dict.fromkeys(out))
 
 
-def _safety_topic(text: str, intent: str, res: Resources) -> str | None:
+def _safety_topic(text: str, intent: str, res: Resources, names_a_study: bool) -> str | None:
+    """A safety topic the studies do not cover: by its words (thesaurus), or by the question's intent when it
+    does not name a study (a question about a named study's design or results is not a safety question)."""
     if any(f.result == "safety" for s in res.kb.sources for f in s.findings):
         return None  # the knowledge has safety findings: let retrieval decide
     for topic, term in res.banks.thesaurus.safety_terms(text):
         if not all(word_stem(w) in res.study_stems for w in term.split()):
             return topic
-    return "safety" if intent == "safety" else None
+    return "safety" if intent == "safety" and not names_a_study else None
 
 
 def understand(
@@ -334,5 +336,5 @@ def understand(
         query_vector=query_vector,
         focus_vector=focus_vector,
         uncovered=subjects,
-        safety_topic=_safety_topic(question, intent, res),
+        safety_topic=_safety_topic(question, intent, res, bool(named_now)),
     )
