@@ -21,7 +21,7 @@ import pytest
 from magbot import Magbot, Settings
 from magbot.feedback import FeedbackStore
 from magbot.server import create_app
-from tests.conftest import KNOWLEDGE, on_loopback
+from tests.conftest import KNOWLEDGE, SHOTS, on_loopback
 
 ANSWER = {
     "question": "What did the back pain trial find?",
@@ -165,12 +165,13 @@ def test_a_huge_chat_history_is_refused_quickly_and_others_stay_fast(bot: Magbot
         assert time.monotonic() - start < 3
 
 
-def _chat_turn(client: httpx.Client, session: str, data: list[Any]) -> list[dict[str, Any]]:
+def _chat_turn(client: httpx.Client, session: str, data: list[Any], fn: int | None = None) -> list[dict[str, Any]]:
     """One turn of the web chat through Gradio's queue, as the browser does it: the messages shown after it."""
     import json
 
-    deps = client.get("/config").json()["dependencies"]
-    fn = next(i for i, d in enumerate(deps) if d.get("api_name") == "chat")
+    if fn is None:
+        deps = client.get("/config").json()["dependencies"]
+        fn = next(i for i, d in enumerate(deps) if d.get("api_name") == "chat")
     joined = client.post("/gradio_api/queue/join", json={"data": data, "fn_index": fn, "session_hash": session})
     assert joined.status_code == 200, joined.text
     with client.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as events:
@@ -220,3 +221,35 @@ def test_a_public_url_fixes_the_origin_and_the_host(bot: Magbot, tmp_path: Path)
         assert rebound.status_code == 400  # the DNS rebinding shape: another name for the same server
         spoofed = {"Origin": "http://bot.clinic.example", "Host": "bot.clinic.example"}
         assert client.post("/api/ask", json=ask, headers=spoofed).status_code == 403  # http is not the origin
+
+
+def _rss_kb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+
+
+def test_memory_stays_flat_over_two_thousand_chats(live_server: Any) -> None:
+    """2,000 web chat turns from 400 sessions (5 turns each, so every session's history is full): the
+    server's memory after them is within 10% of what it was after the first 200."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    server = live_server(MAGBOT_RATE_LIMIT="1000000/minute", MAGBOT_MAX_HISTORY_TURNS="4")
+    questions = ["What did the back pain trial find?", "How long did it last?", "Was it in people or rats?"]
+    with httpx.Client(base_url=server.url, timeout=120) as client:
+        deps = client.get("/config").json()["dependencies"]
+        fn = next(i for i, d in enumerate(deps) if d.get("api_name") == "chat")
+
+        def session(n: int) -> int:
+            with httpx.Client(base_url=server.url, timeout=120) as own:
+                for turn in range(5):
+                    shown = _chat_turn(own, f"s{n}", [f"{questions[turn % 3]} ({n})", None, None], fn)
+            return len(shown)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            assert set(pool.map(session, range(40))) == {8}  # 4 turns kept, 2 messages each
+            after_200 = _rss_kb(server.process.pid)
+            assert set(pool.map(session, range(40, 400))) == {8}
+            after_2000 = _rss_kb(server.process.pid)
+    SHOTS.parent.mkdir(parents=True, exist_ok=True)
+    (SHOTS.parent / "memory.txt").write_text(f"RSS after 200 chats: {after_200} kB; after 2000: {after_2000} kB\n")
+    assert after_2000 <= after_200 * 1.10, (after_200, after_2000)
