@@ -253,3 +253,43 @@ def test_memory_stays_flat_over_two_thousand_chats(live_server: Any) -> None:
     SHOTS.parent.mkdir(parents=True, exist_ok=True)
     (SHOTS.parent / "memory.txt").write_text(f"RSS after 200 chats: {after_200} kB; after 2000: {after_2000} kB\n")
     assert after_2000 <= after_200 * 1.10, (after_200, after_2000)
+
+
+def test_a_bug_is_a_plain_500_with_headers_and_one_log_record(bot: Magbot, tmp_path: Path, caplog: Any) -> None:
+    class Buggy(Magbot):
+        def ask(self, question: object, history: Any = ()) -> Any:
+            raise RuntimeError("boom in /secret/path/module.py")
+
+        def ask_stream(self, question: object, history: Any = ()) -> Any:
+            yield from super().ask_stream(question, history)
+            raise RuntimeError("boom in /secret/path/stream.py")
+
+    buggy = Buggy(bot.settings, embedder=bot.embedder)
+    buggy._ready = bot._ready
+    with _app(buggy, tmp_path) as client:
+        resp = client.post("/api/ask", json={"question": "What did the back pain trial find?"})
+        assert resp.status_code == 500 and "went wrong" in resp.json()["detail"] and "secret" not in resp.text
+        assert resp.headers["x-content-type-options"] == "nosniff" and "referrer-policy" in resp.headers
+        stream = client.post("/api/ask/stream", json={"question": "What did the back pain trial find?"})
+        assert "event: answer" in stream.text and "event: error" in stream.text and "secret" not in stream.text
+    logged = [r for r in caplog.records if r.exc_info and "/secret/path" in str(r.exc_info[1])]
+    assert len(logged) == 2  # each failure logged once, with its traceback
+
+
+def test_a_slow_sender_does_not_hold_up_other_users(bot: Magbot, tmp_path: Path) -> None:
+    import socket
+    import time
+
+    with _app(bot, tmp_path) as client:
+        host, port = client.base_url.host, client.base_url.port
+        assert port is not None
+        slow = socket.create_connection((host, port))
+        slow.sendall(
+            b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"
+        )  # and then nothing more for a while
+        try:
+            start = time.monotonic()
+            resp = client.post("/api/ask", json={"question": "What did the back pain trial find?"})
+            assert resp.status_code == 200 and time.monotonic() - start < 3
+        finally:
+            slow.close()

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ._errors import MagbotError
 from ._models import Answer, Turn
 from ._settings import Settings
 from .feedback import FeedbackStore
@@ -120,13 +121,26 @@ def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
+UNAVAILABLE = "magbot cannot answer right now. Please try again later."
+UNEXPECTED = "Something went wrong on magbot's side. Please try again later."
+
+
 def stream_events(bot: Magbot, body: AskRequest) -> Iterator[str]:
-    """``delta`` events as the answer is written, ``replace`` if checking changed it, then ``answer``."""
-    for event in bot.ask_stream(body.question, body.history):
-        if event.answer is not None:
-            yield sse("answer", event.answer.model_dump())
-        else:
-            yield sse(event.kind, {"text": event.text})
+    """``delta`` events as the answer is written, ``replace`` if checking changed it, then ``answer``; if
+    answering fails once the stream has begun, an ``error`` event with a plain message ends it (the
+    detail goes to the log, once)."""
+    try:
+        for event in bot.ask_stream(body.question, body.history):
+            if event.answer is not None:
+                yield sse("answer", event.answer.model_dump())
+            else:
+                yield sse(event.kind, {"text": event.text})
+    except MagbotError as exc:
+        log.error("cannot answer: %s", exc)
+        yield sse("error", {"detail": UNAVAILABLE})
+    except Exception:
+        log.exception("unexpected error while streaming an answer")
+        yield sse("error", {"detail": UNEXPECTED})
 
 
 def build_router(

@@ -129,7 +129,7 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
     from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-    from .api import build_router
+    from .api import UNAVAILABLE, UNEXPECTED, build_router
     from .ui import CSS, build_blocks, sources_page
 
     bot = bot or Magbot(settings)
@@ -161,7 +161,7 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
     @app.exception_handler(MagbotError)
     async def unavailable(request: Request, exc: MagbotError) -> JSONResponse:
         log.error("cannot answer: %s", exc)  # the detail stays in the log, never in a reply
-        return JSONResponse({"detail": "magbot cannot answer right now. Please try again later."}, status_code=503)
+        return JSONResponse({"detail": UNAVAILABLE}, status_code=503)
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Any:
@@ -170,7 +170,11 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
         elif not docs and request.url.path.rstrip("/") in _DOCS:  # also the mounted Gradio app's own schema
             response = JSONResponse({"detail": "Not Found"}, status_code=404)
         else:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception:  # a bug, not a refusal: logged here once, with the path; the reply says nothing
+                log.exception("unexpected error on %s %s", request.method, request.url.path)
+                response = JSONResponse({"detail": UNEXPECTED}, status_code=500)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         path = request.url.path
