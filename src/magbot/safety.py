@@ -75,6 +75,13 @@ _URGENT_PATTERNS = [
     r"\bnumb(ness)? (between (my|his|her) legs|in (my|the) groin"
     r"|a?round (my|his|her|the) (anus|genitals|bottom|bum|privates))",
     r"\bcan'?t (tell|feel) when (i|he|she) (need|needs) (a|to) (wee|pee|poo|go to the toilet)",
+    # red flags that are a combination of symptoms (either order)
+    # - low blood sugar: a diabetic who is confused or not making sense, and sweating or shaking
+    r"\bdiabet\w*\b(?=.*\b(confus\w*|not making sense|talking nonsense|making no sense|disorientated|disoriented)\b)"
+    r"(?=.*\b(sweat\w*|shak\w*|clammy)\b)",
+    # - cauda equina: cannot pass urine, with numbness or leg weakness
+    r"(?=.*\b(can'?t|cannot|unable to|haven'?t been able to|not able to) (pee|wee|urinate|pass urine)\b)"
+    r"(?=.*\b(numb\w*|weak\w*|can'?t feel)\b)",
     # signs of magnesium toxicity
     r"\b(irregular|racing|slow) heart ?beat\b.*\bmagnesium\b|\bmagnesium\b.*\b(irregular|racing|slow) heart ?beat\b",
 ]
@@ -90,6 +97,12 @@ _SELF_HARM = re.compile(
 _GENERAL = re.compile(
     r"\b(risk|prevent|studies|study|research|associated|linked|link|in general|curiosity|curious|essay|assignment"
     r"|homework|exam|project|course|lecture)\b",
+    re.IGNORECASE,
+)
+# Learning about emergencies, not having one: "on a first aid course we learned ...", "just curious".
+_LEARNING = re.compile(
+    r"\b(first aid|out of curiosity|just curious|hypothetically|learn(ed|t|ing) (about|that)|revising|course|lecture"
+    r"|class|exam|homework|assignment)\b",
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(
@@ -167,7 +180,9 @@ def validate(raw: object, max_chars: int) -> Check:
 # Something that happened long ago and is not happening now is history, not an emergency.
 _PAST = re.compile(
     r"\b((\d+|a|one|two|three|few|several|many|ten|some) )?(years?|months?|yrs?) (ago|back)\b"
-    r"|\blast (year|summer|winter)|\bback in (19|20)\d\d\b|\bas a (child|kid|teenager)\b|\bsince i was a (child|kid)\b",
+    r"|\blast (year|summer|winter)|\b(back )?in (19|20)\d\d\b|\bas a (child|kid|teenager)\b"
+    r"|\bsince i was a (child|kid)\b"
+    r"|\b(at (the )?age (of )?|aged )\d{1,2}\b|\bwhen (i|he|she|they) (was|were) (\d+|young|little)\b",
     re.IGNORECASE,
 )
 _NOW = re.compile(
@@ -192,7 +207,8 @@ def urgent_cues(text: str) -> UrgentCues:
         pattern=bool(_URGENT.search(text)),
         self_harm=bool(_SELF_HARM.search(text)),
         past=bool(_PAST.search(text) and not _NOW.search(text)),
-        general=bool(_GENERAL.search(text) and not _FIRST_PERSON.search(text)),
+        general=bool(_GENERAL.search(text) and not _FIRST_PERSON.search(text))
+        or bool(_LEARNING.search(text) and not _NOW.search(text)),
     )
 
 
