@@ -17,10 +17,10 @@ def test_dev_split_holds_its_figures(bot: Magbot) -> None:
     assert {f"ref-{n}" for n in range(1, 10)} <= {i for item in items for i in item.expect}
     report = run_eval(bot, items)
     print(report.table(verbose=False))
-    assert report.hit_rate >= 0.84
-    assert report.precision >= 0.90
-    assert report.decline_accuracy >= 0.90
-    assert report.urgent_accuracy >= 0.90 and report.false_alarms <= 4
+    assert report.hit_rate >= 0.88
+    assert report.precision >= 0.92
+    assert report.decline_accuracy >= 0.95
+    assert report.urgent_accuracy >= 0.95 and report.false_alarms <= 5
     assert report.bottom_line_rate == 1.0
 
 
@@ -29,7 +29,8 @@ def test_test_split_is_measured_not_tuned(bot: Magbot) -> None:
     assert len(items) >= 100 and any(item.conversation for item in items)
     report = run_eval(bot, items)
     print(report.table(verbose=False))  # figures only: its questions are not shown, so nobody tunes on them
-    assert report.hit_rate >= 0.75
-    assert report.precision >= 0.90
-    assert report.urgent_accuracy >= 0.95
+    assert report.hit_rate >= 0.85
+    assert report.precision >= 0.92
+    assert report.decline_accuracy >= 0.95
+    assert report.urgent_accuracy >= 0.95 and report.false_alarms <= 3
     assert report.bottom_line_rate == 1.0

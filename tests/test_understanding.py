@@ -165,3 +165,24 @@ def test_a_study_with_only_its_limits_never_answers(tmp_path: Path, embedder: ob
     answer = bot.ask("What happened when a magnesium wire was implanted in rats?")
     assert answer.status in {"answered", "not_in_sources"}
     assert answer.findings and "[8]" not in [f.marker for f in answer.findings]  # another study answers
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "could stretching help me bend my back further, or does magnesium do that",  # "end my" inside a word
+        "my sister had a seizure at the age of 12, she is fine now. does magnesium help nerve pain",
+        "we did a first aid class and learned about face droop and stroke signs, is low magnesium ever like that",
+    ],
+)
+def test_words_that_only_look_alarming_are_not_urgent(bot: Magbot, question: str) -> None:
+    assert bot.ask(question).status != "urgent"
+
+
+def test_prefixed_and_shouted_words_are_not_unknown_subjects(bot: Magbot) -> None:
+    for question in (
+        "i'm nondiabetic but my feet burn, does magnesium help nerve pain at all",
+        "does magnesium REALLY help nerve pain",
+    ):
+        answer = bot.ask(question)
+        assert answer.status == "answered" and answer.citations, question
