@@ -143,7 +143,7 @@ class Magbot:
             authors,
             resources,
             FindingIndex.build(items, finding_vectors, chunks, vectors, asked_bank),
-            EmergencyModel(banks, self.settings.urgent_cost),
+            EmergencyModel(banks, self.settings.urgent_cost, asked_bank.vectors),
         )
 
     @property

@@ -59,7 +59,7 @@ class EmergencyModel:
     embedding keep it sane far from every example: a message about football is near neither group.
     """
 
-    def __init__(self, banks: Banks, cost_ratio: float) -> None:
+    def __init__(self, banks: Banks, cost_ratio: float, questions: np.ndarray | None = None) -> None:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import PolynomialFeatures, StandardScaler
@@ -70,7 +70,9 @@ class EmergencyModel:
         # Ordinary questions: the calm examples and the intent examples, except the safety ones (those are
         # written to teach what a safety question is, not where an emergency ends; calm: examples do that).
         ordinary_intents = np.array([lab != "safety" for lab in banks.intents.labels])
-        self._ordinary = np.vstack([bank.vectors[~is_emergency], banks.intents.vectors[ordinary_intents]])
+        # The studies' example questions (``questions:``) are ordinary questions too.
+        extra = questions if questions is not None else np.zeros((0, bank.vectors.shape[1]), dtype=np.float32)
+        self._ordinary = np.vstack([bank.vectors[~is_emergency], banks.intents.vectors[ordinary_intents], extra])
         self._self_harm = bank.vectors[np.array([lab == "emergency:self_harm" for lab in bank.labels])]
         examples = np.vstack([self._positive, self._ordinary])
         labels = np.array([True] * len(self._positive) + [False] * len(self._ordinary))
