@@ -9,7 +9,16 @@ from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_REPO_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+
+
+def bundled(name: str) -> Path:
+    """A folder magbot ships: ``knowledge`` or ``eval``. In a checkout, the repository's own folder; in an
+    installed wheel, the copy inside the package (``magbot/bundled/<name>``)."""
+    here = Path(__file__).resolve().parent
+    checkout = here.parents[1] / name
+    if (here.parents[1] / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    return here / "bundled" / name
 
 
 def _default_data_dir() -> Path:
@@ -22,7 +31,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MAGBOT_", frozen=True, extra="ignore")
 
     data_dir: Path = Field(default_factory=_default_data_dir, description="Index and other state.")
-    knowledge_dir: Path = Field(default=_REPO_KNOWLEDGE, description="Folder of knowledge files.")
+    knowledge_dir: Path = Field(
+        default_factory=lambda: bundled("knowledge"), description="Folder of knowledge files (default: the bundled one)."
+    )
     chunk_size: int = Field(default=700, ge=100, le=4000, description="Max characters per passage.")
     chunk_overlap: int = Field(default=0, ge=0, le=1000, description="Characters shared by split passages.")
     top_k: int = Field(default=6, ge=1, le=30, description="Passages kept after fusion.")

@@ -212,6 +212,22 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if all(f.ok for f in findings) else 1
 
 
+def cmd_copy_knowledge(settings: Settings, args: argparse.Namespace) -> int:
+    """Copy the knowledge folder magbot answers from into a folder of your own, to edit it there."""
+    import shutil
+    from pathlib import Path
+
+    from ._errors import ConfigError
+
+    target = Path(args.folder).expanduser().resolve()
+    if target.exists() and any(target.iterdir()):
+        raise ConfigError(f"{target} is not empty; give a new or empty folder")
+    shutil.copytree(settings.knowledge_dir, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    print(f"copied {settings.knowledge_dir} to {target}")
+    print(f"to answer from it: export MAGBOT_KNOWLEDGE_DIR={target}")
+    return 0
+
+
 def _iso_date(value: str) -> str:
     from datetime import date
 
@@ -241,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     pm.add_argument("pmids", nargs="*", help="PubMed IDs, e.g. 23384256")
     pm.add_argument("--refresh", action="store_true", help="replace the cited studies' summaries with abstracts")
     sub.add_parser("doctor", help="check model, index, data dir, LLM endpoint and settings (offline)")
+    ck = sub.add_parser("copy-knowledge", help="copy the knowledge folder into a folder of your own, to edit it")
+    ck.add_argument("folder", help="a new or empty folder")
     fb = sub.add_parser("feedback", help="work with feedback given in the web chat")
     fb_sub = fb.add_subparsers(dest="action", required=True)
     export = fb_sub.add_parser("export", help="write all feedback as CSV or JSON")
@@ -260,6 +278,7 @@ COMMANDS = {
     "feedback": cmd_feedback,
     "doctor": cmd_doctor,
     "add-pubmed": cmd_add_pubmed,
+    "copy-knowledge": cmd_copy_knowledge,
 }
 
 

@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ._errors import KnowledgeError
 from ._models import Answer, Turn
+from ._settings import bundled
 from .pipeline import Magbot
 
-EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
+EVAL_DIR = bundled("eval")
 SPLITS = {"dev": EVAL_DIR / "dev.yaml", "test": EVAL_DIR / "test.yaml"}
 DEFAULT_SET = SPLITS["dev"]
 DECLINES = {"not_in_sources", "out_of_scope"}
