@@ -8,7 +8,7 @@ from magbot.embed import offline_environment
 if __name__ == "__main__":
     offline_environment()
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=settings.log_level or "INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from magbot.server import serve
 
     serve(settings)

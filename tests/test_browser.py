@@ -23,6 +23,39 @@ def app_server(live_server: Callable[..., LiveServer]) -> tuple[str, Path]:
     return server.url, server.data
 
 
+def _contrast(fg: str, bg: str) -> float:
+    """WCAG contrast ratio of two computed ``rgb(...)`` colours."""
+
+    def luminance(css: str) -> float:
+        r, g, b = (int(x) / 255 for x in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _in_view(page: Page, selector: str) -> bool:
+    """Whether the element's top line is (within two seconds) inside the window and its scrolling chat panel."""
+    for _ in range(10):
+        if _seen(page, selector):
+            return True
+        page.wait_for_timeout(200)
+    return False
+
+
+def _seen(page: Page, selector: str) -> bool:
+    return bool(
+        page.locator(selector).last.evaluate(
+            """el => { const r = el.getBoundingClientRect();
+                 let p = el.parentElement; while (p && getComputedStyle(p).overflowY !== 'auto'
+                   && getComputedStyle(p).overflowY !== 'scroll') p = p.parentElement;
+                 const box = p ? p.getBoundingClientRect() : {top: 0, bottom: innerHeight};
+                 return r.top >= Math.max(0, box.top) - 1 && r.top + 16 <= Math.min(innerHeight, box.bottom) + 1; }"""
+        )
+    )
+
+
 def _ask(page: Page, question: str) -> None:
     cards_before = page.locator(".mb-disclaimer").count()
     page.fill("#mb-input textarea", question)
@@ -35,7 +68,9 @@ def test_chat_cites_follows_up_and_takes_feedback(app_server: tuple[str, Path], 
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     page.goto(url + "/", wait_until="load")
     expect(page.locator("#mb-notice")).to_contain_text("not medical advice")
+    expect(page.locator("#mb-chat")).to_contain_text("Welcome")  # the empty chat says what to do
     _ask(page, "What did the back pain trial find?")
+    assert _in_view(page, "#mb-chat .mb-bottom"), "the answer's first line scrolled out of sight"
     last = page.locator("#mb-chat .mb-sources").last
     expect(page.locator("#mb-chat")).to_contain_text("[4]")
     link = last.locator("a[href='https://pubmed.ncbi.nlm.nih.gov/23384256/']")
@@ -52,6 +87,9 @@ def test_chat_cites_follows_up_and_takes_feedback(app_server: tuple[str, Path], 
 
     page.locator("#mb-chat button[aria-label='Dislike']").last.click()
     expect(page.locator("#mb-feedback").first).to_be_visible(timeout=10_000)
+    page.wait_for_timeout(400)
+    box = page.locator("#mb-feedback").first.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + 40 <= 900, box  # the reason form is in view
     page.get_by_label("wrong citation").check()
     page.fill("#mb-comment textarea", "browser test comment")
     page.click("#mb-save")
@@ -76,8 +114,16 @@ def test_phone_layout_has_no_horizontal_scroll(app_server: tuple[str, Path], bro
     url, _ = app_server
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)  # type: ignore[attr-defined]
     page.goto(url + "/", wait_until="load")
+    expect(page.locator("#mb-chat")).to_contain_text("Welcome")
     _ask(page, "Does magnesium help regenerate the sciatic nerve?")
     expect(page.locator("#mb-chat")).to_contain_text("Animal")
+    assert _in_view(page, "#mb-chat .mb-bottom"), "the answer's first line scrolled out of sight"
+    _ask(page, "my dad's face is drooping on one side and his speech is slurred right now")
+    banner = page.locator("#mb-chat .mb-urgent strong").last
+    colours = banner.evaluate(
+        "el => [getComputedStyle(el).color, getComputedStyle(el.closest('.mb-urgent')).backgroundColor]"
+    )
+    assert _contrast(*colours) >= 4.5, colours
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"page is {width}px wide at a 390px viewport"
     expect(page.locator("#mb-input textarea")).to_be_visible()
@@ -92,4 +138,6 @@ def test_sources_page_lists_every_study(app_server: tuple[str, Path], browser: o
     page.goto(url + "/sources")
     expect(page.locator("li")).to_have_count(9)
     expect(page.locator("body")).to_contain_text("Trial protocol (no results)")
+    font = page.locator("body").evaluate("el => getComputedStyle(el).fontFamily")
+    assert "system-ui" in font, font  # its stylesheet loaded (the CSP allows only its own files)
     page.close()

@@ -95,6 +95,7 @@ def test_widget_answers_with_citation_on_an_allowed_site(
     assert _launcher_style(page) == reference  # the host page's CSS does not reach the widget
     assert reference["bg"] == "rgb(138, 43, 226)" and reference["left"] == "20px"
 
+    expect(launcher).to_have_text("Ask our nerve pain bot")  # the site's data-title
     launcher.focus()
     page.keyboard.press("Enter")  # keyboard opens it
     assert launcher.get_attribute("aria-expanded") == "true"

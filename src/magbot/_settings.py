@@ -10,7 +10,6 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-
 def bundled(name: str) -> Path:
     """A folder magbot ships: ``knowledge`` or ``eval``. In a checkout, the repository's own folder; in an
     installed wheel, the copy inside the package (``magbot/bundled/<name>``)."""
@@ -32,7 +31,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=_default_data_dir, description="Index and other state.")
     knowledge_dir: Path = Field(
-        default_factory=lambda: bundled("knowledge"), description="Folder of knowledge files (default: the bundled one)."
+        default_factory=lambda: bundled("knowledge"),
+        description="Folder of knowledge files (default: the bundled one).",
     )
     chunk_size: int = Field(default=700, ge=100, le=4000, description="Max characters per passage.")
     chunk_overlap: int = Field(default=0, ge=0, le=1000, description="Characters shared by split passages.")
@@ -52,7 +52,9 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Web app host.")
     port: int = Field(default=7860, ge=1, le=65535, description="Web app port.")
-    log_level: str = Field(default="WARNING", description="Python logging level.")
+    log_level: str = Field(
+        default="", description="Python logging level (default: INFO for the web app, WARNING for commands)."
+    )
     chroma_url: str | None = Field(default=None, description="A Chroma server (http://host:8000) instead of disk.")
     chroma_token: SecretStr | None = Field(default=None, description="Bearer token sent to the Chroma server.")
     ncbi_base_url: str = Field(
@@ -97,7 +99,7 @@ class Settings(BaseSettings):
     @classmethod
     def _known_level(cls, value: str) -> str:
         level = value.upper()
-        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        if level not in {"", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 

@@ -291,7 +291,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"magbot: error: setting MAGBOT_{str(err['loc'][0]).upper()}: {err['msg']}", file=sys.stderr)
         return 2
     logging.basicConfig(
-        level=settings.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.log_level or ("INFO" if args.command == "serve" else "WARNING"),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
         return COMMANDS[args.command](settings, args)

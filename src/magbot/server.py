@@ -200,7 +200,7 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, chat_limit=settings.max_chat_body_bytes)
     app.include_router(build_router(bot, settings, store, limiter))
 
-    static_types = {"embed.js": "text/javascript", "embed.css": "text/css"}
+    static_types = {"embed.js": "text/javascript", "embed.css": "text/css", "sources.css": "text/css"}
 
     @app.get("/widget.js", include_in_schema=False)
     def widget() -> Response:
@@ -249,7 +249,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     host, port = host or settings.host, port or settings.port
     if workers > 1:
         # Each worker loads the model and opens the index itself; see the README on shared rate-limit storage.
-        log.warning("magbot starting %d workers: http://%s:%s/", workers, host, port)
+        log.info("magbot starting %d workers: http://%s:%s/", workers, host, port)
         uvicorn.run(
             "magbot.server:app_from_env",
             factory=True,
@@ -265,6 +265,6 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
             if self.started:  # the port is bound: only now is magbot really ready
-                log.warning("magbot ready: http://%s:%s/", host, port)
+                log.info("magbot ready: http://%s:%s/ (stop with Ctrl+C)", host, port)
 
     Server(uvicorn.Config(app, host=host, port=port, **UVICORN_LIMITS)).run()

@@ -32,6 +32,26 @@ _STATUS_BANNERS = {
 _HELP = "magbot can tell you what one article on magnesium and nerve pain and its 9 studies say. Try: " + " · ".join(
     f"“{q}”" for q in STARTERS[:3]
 )
+WELCOME = (
+    "**Welcome.** Ask anything about magnesium and nerve pain in your own words, or pick a starter question "
+    "below. Every answer says how strong its evidence is and which study it comes from."
+)
+# Once an answer is complete, show where it starts: with its question when both fit, else its first line.
+SHOW_ANSWER_START = """() => { setTimeout(() => {
+  const chat = document.querySelector('#mb-chat');
+  const question = chat && [...chat.querySelectorAll('.user-row')].pop();
+  const answer = chat && [...chat.querySelectorAll('.bot-row')].pop();
+  if (!question || !answer) return;
+  let box = answer.parentElement;
+  while (box && !['auto', 'scroll'].includes(getComputedStyle(box).overflowY)) box = box.parentElement;
+  const room = box ? box.clientHeight : innerHeight;
+  const gap = answer.getBoundingClientRect().top - question.getBoundingClientRect().top;
+  (gap + 80 < room ? question : answer).scrollIntoView({block: 'start', behavior: 'instant'});
+}, 150); }"""
+SHOW_FEEDBACK_FORM = """() => { setTimeout(() => {
+  const form = document.querySelector('#mb-feedback:not(.hidden)') || document.querySelector('#mb-thanks');
+  if (form) form.scrollIntoView({block: 'nearest', behavior: 'instant'});
+}, 150); }"""
 ERROR_MESSAGE = "Sorry, magbot could not answer just now. Please try again in a moment."
 _E = html.escape
 _CERTAINTY = {
@@ -176,7 +196,7 @@ def build_blocks(bot: Magbot, store: FeedbackStore) -> Any:
         '<div class="mb-header"><h1>magbot</h1><p>Questions about <strong>magnesium and nerve pain</strong>, '
         f"answered only from the article “{_E(kb.sources[0].title)}” and the {len(kb.sources) - 1} studies it "
         'cites, each answer with its citations and how strong each study is. <a href="/sources" '
-        'target="_blank" rel="noopener">See all sources</a>.</p></div>'
+        'target="_blank" rel="noopener">See all sources</a></p></div>'
     )
 
     with gr.Blocks(title="magbot: magnesium and nerve pain", analytics_enabled=False) as demo:
@@ -188,12 +208,21 @@ def build_blocks(bot: Magbot, store: FeedbackStore) -> Any:
         pending = gr.State(None, time_to_live=ttl)
         chatbot = gr.Chatbot(
             elem_id="mb-chat",
+            placeholder=WELCOME,
+            autoscroll=False,  # SHOW_ANSWER_START brings the start of each answer into view instead
             height="60vh",
             feedback_options=("Like", "Dislike"),
             sanitize_html=True,
             layout="panel",
             show_label=False,
         )
+        # The reason form sits right under the chat, next to the answer it rates.
+        with gr.Group(visible=False, elem_id="mb-feedback") as panel:
+            gr.Markdown("**What was wrong with this answer?** (optional)")
+            reason = gr.Radio(list(REASONS), show_label=False, elem_id="mb-reason")
+            comment = gr.Textbox(placeholder="Anything else? (optional)", show_label=False, elem_id="mb-comment")
+            save = gr.Button("Send feedback", size="sm", elem_id="mb-save")
+        thanks = gr.Markdown(visible=False, elem_id="mb-thanks")
         with gr.Row(equal_height=True):
             box = gr.Textbox(
                 placeholder="Ask about magnesium and nerve pain…",
@@ -207,12 +236,6 @@ def build_blocks(bot: Magbot, store: FeedbackStore) -> Any:
         with gr.Row(elem_id="mb-starters"):
             starter_buttons = [gr.Button(q, size="sm") for q in STARTERS]
         gr.HTML(f'<p class="mb-stored" id="mb-stored">{_E(stored_notice)}</p>')
-        with gr.Group(visible=False, elem_id="mb-feedback") as panel:
-            gr.Markdown("**What was wrong with this answer?** (optional)")
-            reason = gr.Radio(list(REASONS), show_label=False, elem_id="mb-reason")
-            comment = gr.Textbox(placeholder="Anything else? (optional)", show_label=False, elem_id="mb-comment")
-            save = gr.Button("Send feedback", size="sm", elem_id="mb-save")
-        thanks = gr.Markdown(visible=False, elem_id="mb-thanks")
 
         def on_like(
             history: list[dict[str, Any]], answers_: list[dict[str, Any]], data: gr.LikeData
@@ -234,7 +257,7 @@ def build_blocks(bot: Magbot, store: FeedbackStore) -> Any:
                 store.update(record, reason_ or None, comment_)
             return None, gr.update(visible=False), gr.update(visible=True, value="Thanks, your feedback was saved."), ""
 
-        chatbot.like(on_like, [shown, answers], [pending, panel, thanks])
+        chatbot.like(on_like, [shown, answers], [pending, panel, thanks]).then(None, js=SHOW_FEEDBACK_FORM)
         save.click(on_save, [pending, reason, comment], [pending, panel, thanks, comment])
 
         def chat(message: str, history: list[dict[str, Any]], answers_: list[dict[str, Any]]) -> Iterator[Any]:
@@ -242,10 +265,10 @@ def build_blocks(bot: Magbot, store: FeedbackStore) -> Any:
                 yield messages, messages, kept, cleared
 
         outputs = [chatbot, shown, answers, box]
-        box.submit(chat, [box, shown, answers], outputs)
-        send.click(chat, [box, shown, answers], outputs)
+        box.submit(chat, [box, shown, answers], outputs).then(None, js=SHOW_ANSWER_START)
+        send.click(chat, [box, shown, answers], outputs).then(None, js=SHOW_ANSWER_START)
         for button in starter_buttons:
-            button.click(chat, [button, shown, answers], outputs)
+            button.click(chat, [button, shown, answers], outputs).then(None, js=SHOW_ANSWER_START)
     demo.state_session_capacity = bot.settings.chat_sessions  # the oldest sessions beyond this are dropped
     return demo
 
@@ -255,7 +278,7 @@ CSS = """
 .mb-notice { font-size: .9rem; background: #fff7e0; color: #5a4300; border-radius: 6px; padding: .4rem .6rem;
   margin: 0; }
 .mb-banner { padding: .4rem .6rem; border-radius: 6px; margin-bottom: .4rem; }
-.mb-urgent { background: #b00020; color: #fff; font-size: 1.05rem; }
+.mb-urgent, .mb-urgent strong { background: #b00020; color: #fff !important; font-size: 1.05rem; }
 .mb-decline { background: #eef2f7; color: #1c2b3a; }
 .mb-card { border: 1px solid #d0d7de; border-radius: 8px; padding: .5rem .6rem; margin: .4rem 0; }
 .mb-marker { font-weight: 700; }
@@ -293,12 +316,10 @@ def sources_page(bot: Magbot) -> str:
         )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-        'content="width=device-width, initial-scale=1"><title>magbot sources</title><style>'
-        "body{font-family:system-ui,sans-serif;max-width:52rem;margin:1rem auto;padding:0 1rem;line-height:1.45}"
-        ".badge{background:#e7edf3;border-radius:999px;padding:.05rem .5rem;font-size:.85rem}li{margin:.8rem 0}"
-        "</style></head><body><h1>Sources magbot answers from</h1>"
+        'content="width=device-width, initial-scale=1"><title>magbot sources</title>'
+        '<link rel="stylesheet" href="/static/sources.css"></head><body><main><h1>Sources magbot answers from</h1>'
         f"<p>The article: <strong>{_E(kb.sources[0].title)}</strong> (a consumer-health article). magbot cites "
         "the studies below for the article's statements that refer to them.</p>"
         f'<ol>{"".join(items)}</ol><p><a href="/">Back to the chat</a></p>'
-        f"<p><em>{_E(DISCLAIMER)}</em></p></body></html>"
+        f"<p><em>{_E(DISCLAIMER)}</em></p></main></body></html>"
     )

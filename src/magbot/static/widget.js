@@ -25,8 +25,9 @@
     ":host { all: initial; }",
     "* { box-sizing: border-box; }",
     ".launcher { all: initial; position: fixed; bottom: 20px; " + side + ": 20px; z-index: 2147483000;",
-    "  width: 60px; height: 60px; border-radius: 50%; background: " + accent + "; color: #fff; cursor: pointer;",
-    "  font: 600 13px/1 system-ui, sans-serif; text-align: center; box-shadow: 0 4px 14px rgba(0,0,0,.3); }",
+    "  height: 48px; min-width: 60px; max-width: 260px; padding: 0 18px; border-radius: 999px; cursor: pointer;",
+    "  background: " + accent + "; color: #fff; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;",
+    "  font: 600 14px/48px system-ui, sans-serif; text-align: center; box-shadow: 0 4px 14px rgba(0,0,0,.3); }",
     ".launcher:focus-visible, .close:focus-visible { outline: 3px solid #ffbf47; outline-offset: 3px; }",
     ".panel { position: fixed; bottom: 92px; " + side + ": 20px; z-index: 2147483001; width: 380px;",
     "  height: min(620px, calc(100vh - 120px)); background: #fff; border-radius: 12px; overflow: hidden;",
@@ -46,7 +47,7 @@
   var launcher = document.createElement("button");
   launcher.className = "launcher";
   launcher.type = "button";
-  launcher.textContent = "Ask";
+  launcher.textContent = title;  // the site's own label (data-title)
   launcher.setAttribute("aria-label", "Open chat: " + title);
   launcher.setAttribute("aria-expanded", "false");
   launcher.setAttribute("aria-controls", "magbot-panel");
