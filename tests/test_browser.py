@@ -141,3 +141,33 @@ def test_sources_page_lists_every_study(app_server: tuple[str, Path], browser: o
     font = page.locator("body").evaluate("el => getComputedStyle(el).fontFamily")
     assert "system-ui" in font, font  # its stylesheet loaded (the CSP allows only its own files)
     page.close()
+
+
+def _serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("size", [(1280, 900), (390, 844)])
+def test_no_serious_accessibility_violations(
+    app_server: tuple[str, Path], browser: object, size: tuple[int, int]
+) -> None:
+    url, _ = app_server
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})  # type: ignore[attr-defined]
+    for path in ("/", "/embed", "/sources"):
+        page.goto(url + path, wait_until="load")
+        page.wait_for_function("document.title.length > 0", timeout=15_000)  # the chat sets it once running
+        page.wait_for_timeout(500)
+        assert _serious_violations(page) == [], path
+    page.goto(url + "/", wait_until="load")
+    _ask(page, "What did the back pain trial find?")
+    _ask(page, "I have crushing chest pain spreading to my arm")
+    assert _serious_violations(page) == [], "the chat with an answer and an urgent banner"
+    page.close()

@@ -210,6 +210,7 @@ def build_blocks(bot: Magbot, store: FeedbackStore) -> Any:
             elem_id="mb-chat",
             placeholder=WELCOME,
             autoscroll=False,  # SHOW_ANSWER_START brings the start of each answer into view instead
+            buttons=["copy"],  # a copy button per message; no share (to Hugging Face) and no copy-all
             height="60vh",
             feedback_options=("Like", "Dislike"),
             sanitize_html=True,
@@ -296,6 +297,8 @@ CSS = """
   border-radius: 999px; background: #e7edf3; color: #1c2b3a; }
 .mb-check { font-size: .85rem; background: #eef2f7; border-radius: 6px; padding: .3rem .5rem; }
 #mb-starters button { white-space: normal; }
+#mb-send { background: #1f5f99; border-color: #1f5f99; color: #fff; }
+#mb-send:hover { background: #174a78; }
 @media (max-width: 480px) { .mb-header h1 { font-size: 1.25rem; } .mb-header p { font-size: .9rem; } }
 """
 
