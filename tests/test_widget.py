@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -71,6 +75,19 @@ def sites(live_server: Callable[..., LiveServer]) -> Iterator[tuple[_HostSite, _
     refused.close()
 
 
+def _feedback_rows(server: LiveServer) -> list[dict[str, Any]]:
+    """Every stored rating, read with the operator's own command."""
+    out = subprocess.run(
+        [sys.executable, "-m", "magbot.cli", "feedback", "export", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MAGBOT_DATA_DIR": str(server.data)},
+        timeout=120,
+        check=True,
+    )
+    return list(json.loads(out.stdout))
+
+
 def _launcher_style(page: Page) -> dict[str, str]:
     return page.locator("[data-magbot-widget] .launcher").evaluate(
         "el => { const s = getComputedStyle(el); return {bg: s.backgroundColor, size: s.fontSize, "
@@ -81,7 +98,7 @@ def _launcher_style(page: Page) -> dict[str, str]:
 def test_widget_answers_with_citation_on_an_allowed_site(
     sites: tuple[_HostSite, _HostSite, LiveServer], browser: Any
 ) -> None:
-    allowed, _, _ = sites
+    allowed, _, server = sites
     plain = browser.new_page(viewport={"width": 1280, "height": 860})
     plain.goto(f"{allowed.origin}/plain")
     expect(plain.locator("[data-magbot-widget] .launcher")).to_be_visible(timeout=15_000)
@@ -112,6 +129,16 @@ def test_widget_answers_with_citation_on_an_allowed_site(
     expect(chat.locator(".msg.user").last).to_have_text("<b>What</b> did the back pain trial find?")  # text, not HTML
     assert chat.locator(".msg.user b").count() == 0
     expect(chat.locator(".notice")).to_contain_text("not medical advice")
+    expect(chat.locator(".bottom").last).to_contain_text("Yousef 2013")  # the bottom line first, in bold
+    expect(chat.locator(".stored")).to_contain_text("Rating an answer stores")
+    chat.get_by_role("button", name="Not helpful").last.click()
+    chat.get_by_label("wrong citation").last.check()
+    chat.get_by_label("Anything else? (optional)").last.fill("widget test comment")
+    chat.get_by_role("button", name="Send feedback").last.click()
+    expect(chat.locator(".said").last).to_contain_text("saved")
+    rows = _feedback_rows(server)
+    assert rows[-1]["rating"] == "down" and rows[-1]["reason"] == "wrong citation"
+    assert rows[-1]["comment"] == "widget test comment" and "ref-4" in rows[-1]["citations"]
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "widget-on-host-page.png"))
 

@@ -227,6 +227,19 @@ def build_router(
         # Any site may read this, so a widget on a site not yet allowed can say so plainly.
         return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
 
+    @router.get("/config", summary="What a front end needs to show answers: banners, reasons, limits, notices")
+    def config() -> dict[str, Any]:
+        from .feedback import REASONS, stored_notice
+        from .ui import CERTAINTY_LABELS, STATUS_BANNERS
+
+        return {
+            "banners": {status: {"kind": kind, "title": title} for status, (kind, title) in STATUS_BANNERS.items()},
+            "certainty": CERTAINTY_LABELS,
+            "reasons": list(REASONS),
+            "history_items": settings.max_history_items,
+            "stored_notice": stored_notice(store.retention_days),
+        }
+
     @router.get("/sources", summary="The article and the studies magbot answers from")
     def sources() -> list[dict[str, Any]]:
         return [source_record(s) for s in bot.knowledge.sources]

@@ -21,6 +21,15 @@ from typing import Any, Literal
 from ._errors import MagbotError
 
 REASONS = ("wrong citation", "not supported by the study", "unclear", "unsafe")
+
+
+def stored_notice(retention_days: int) -> str:
+    """The sentence every front end shows next to its rating buttons: what rating an answer stores."""
+    if retention_days:
+        return STORED_NOTICE.format(days=retention_days)
+    return STORED_NOTICE.split(";")[0] + "."  # kept until an operator deletes it
+
+
 _COLUMNS = (
     "id",
     "created_at",

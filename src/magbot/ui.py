@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._models import EVIDENCE_LABELS, Answer, Citation, Turn
-from .feedback import REASONS, STORED_NOTICE, FeedbackStore
+from .feedback import REASONS, FeedbackStore, stored_notice
 from .pipeline import Magbot
 from .safety import DISCLAIMER
 
@@ -23,7 +23,7 @@ STARTERS = [
     "Is low magnesium linked to nerve function in diabetes?",
     "How much magnesium did the studies use?",
 ]
-_STATUS_BANNERS = {
+STATUS_BANNERS = {
     "urgent": ("urgent", "Urgent: get emergency help now"),
     "not_in_sources": ("decline", "Not covered by magbot's sources"),
     "out_of_scope": ("decline", "Outside what magbot covers"),
@@ -54,7 +54,7 @@ SHOW_FEEDBACK_FORM = """() => { setTimeout(() => {
 }, 150); }"""
 ERROR_MESSAGE = "Sorry, magbot could not answer just now. Please try again in a moment."
 _E = html.escape
-_CERTAINTY = {
+CERTAINTY_LABELS = {
     "moderate": "Certainty: moderate",
     "low": "Certainty: low",
     "very_low": "Certainty: very low",
@@ -101,14 +101,16 @@ def source_card(c: Citation | dict[str, Any]) -> str:
 def render(answer: Answer) -> str:
     """An answer as chat HTML: status banner, text with markers, numbered source cards, disclaimer."""
     parts = []
-    if answer.status in _STATUS_BANNERS:
-        kind, title = _STATUS_BANNERS[answer.status]
+    if answer.status in STATUS_BANNERS:
+        kind, title = STATUS_BANNERS[answer.status]
         parts.append(f'<div class="mb-banner mb-{kind}"><strong>{_E(title)}</strong></div>')
     if answer.notice:
         parts.append(f'<p class="mb-check">{_E(answer.notice)}</p>')
     bottom = answer.bottom_line
     if bottom and answer.answer.startswith(bottom):  # the bottom line first and prominent
-        certainty = f' <span class="mb-certainty">{_E(_CERTAINTY[answer.certainty])}</span>' if answer.certainty else ""
+        certainty = (
+            f' <span class="mb-certainty">{_E(CERTAINTY_LABELS[answer.certainty])}</span>' if answer.certainty else ""
+        )
         parts.append(f'<p class="mb-bottom"><strong>{_E(bottom)}</strong>{certainty}</p>')
         parts.append(_paragraphs(answer.answer[len(bottom) :]))
     else:
@@ -186,12 +188,7 @@ def build_blocks(bot: Magbot, store: FeedbackStore) -> Any:
     import gradio as gr
 
     kb = bot.knowledge
-    days = store.retention_days
-    stored_notice = (
-        STORED_NOTICE.format(days=days)
-        if days
-        else STORED_NOTICE.split(";")[0] + "."  # kept until an operator deletes it
-    )
+    notice = stored_notice(store.retention_days)
     header = (
         '<div class="mb-header"><h1>magbot</h1><p>Questions about <strong>magnesium and nerve pain</strong>, '
         f"answered only from the article “{_E(kb.sources[0].title)}” and the {len(kb.sources) - 1} studies it "
@@ -236,7 +233,7 @@ def build_blocks(bot: Magbot, store: FeedbackStore) -> Any:
             send = gr.Button("Ask", variant="primary", scale=1, elem_id="mb-send", min_width=60)
         with gr.Row(elem_id="mb-starters"):
             starter_buttons = [gr.Button(q, size="sm") for q in STARTERS]
-        gr.HTML(f'<p class="mb-stored" id="mb-stored">{_E(stored_notice)}</p>')
+        gr.HTML(f'<p class="mb-stored" id="mb-stored">{_E(notice)}</p>')
 
         def on_like(
             history: list[dict[str, Any]], answers_: list[dict[str, Any]], data: gr.LikeData

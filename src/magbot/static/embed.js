@@ -3,12 +3,9 @@
 (function () {
   "use strict";
   var SAFE_LINK = /^https:\/\/(pubmed\.ncbi\.nlm\.nih\.gov|pmc\.ncbi\.nlm\.nih\.gov|doi\.org)\//;
-  var BANNERS = {
-    urgent: "Urgent: get emergency help now",
-    not_in_sources: "Not covered by magbot's sources",
-    out_of_scope: "Outside what magbot covers",
-    invalid: "Please check your question"
-  };
+  // Banners, certainty labels, feedback reasons, the history limit and the stored-data notice come from the
+  // server (/api/config), so every front end shows the same words.
+  var config = { banners: {}, certainty: {}, reasons: [], history_items: 20, stored_notice: "" };
   var params = new URLSearchParams(window.location.search);
   var ancestors = window.location.ancestorOrigins;
   var parentOrigin = ancestors && ancestors.length ? ancestors[0] : params.get("host");
@@ -56,15 +53,87 @@
     return box;
   }
 
+  function post(body, done) {
+    fetch("/api/feedback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (resp) {
+      done(resp.ok ? "Thanks, your feedback was saved." : "Feedback could not be saved (error " + resp.status + ").");
+    }).catch(function () { done("Feedback could not be saved right now."); });
+  }
+
+  function rating(answer) {
+    var box = el("div", "rate");
+    var up = el("button", "thumb", "👍");
+    var down = el("button", "thumb", "👎");
+    up.type = down.type = "button";
+    up.setAttribute("aria-label", "Helpful");
+    down.setAttribute("aria-label", "Not helpful");
+    var said = el("p", "said");
+    said.setAttribute("role", "status");
+    function finish(text) { box.textContent = ""; box.appendChild(said); said.textContent = text; }
+    up.addEventListener("click", function () { post({ rating: "up", answer: answer }, finish); });
+    down.addEventListener("click", function () {
+      box.textContent = "";
+      var why = el("fieldset", "why");
+      why.appendChild(el("legend", "", "What was wrong with this answer? (optional)"));
+      config.reasons.forEach(function (r, i) {
+        var label = el("label");
+        var radio = el("input");
+        radio.type = "radio";
+        radio.name = "reason-" + Math.random().toString(36).slice(2);
+        radio.value = r;
+        label.appendChild(radio);
+        label.appendChild(document.createTextNode(" " + r));
+        why.appendChild(label);
+        if (i === 0) { why.dataset.group = radio.name; }
+      });
+      var comment = el("textarea", "comment");
+      comment.maxLength = 2000;
+      comment.rows = 2;
+      comment.setAttribute("aria-label", "Anything else? (optional)");
+      comment.placeholder = "Anything else? (optional)";
+      why.appendChild(comment);
+      var save = el("button", "save", "Send feedback");
+      save.type = "button";
+      save.addEventListener("click", function () {
+        var picked = why.querySelector("input:checked");
+        var body = { rating: "down", answer: answer, reason: picked ? picked.value : null };
+        if (comment.value.trim()) { body.comment = comment.value.trim(); }
+        post(body, finish);
+      });
+      why.appendChild(save);
+      box.appendChild(why);
+      why.scrollIntoView({ block: "nearest" });
+      var first = why.querySelector("input");
+      if (first) { first.focus(); }
+    });
+    box.appendChild(up);
+    box.appendChild(down);
+    return box;
+  }
+
   function render(node, answer) {
     node.textContent = "";
-    var kind = answer.status === "urgent" ? "urgent" : (BANNERS[answer.status] ? "decline" : "");
-    node.className = "msg bot " + kind;
-    if (BANNERS[answer.status]) { node.appendChild(el("div", "banner", BANNERS[answer.status])); }
+    var banner = config.banners[answer.status];
+    node.className = "msg bot " + (banner ? banner.kind : "");
+    if (banner) { node.appendChild(el("div", "banner", banner.title)); }
     if (answer.notice) { node.appendChild(el("p", "check", answer.notice)); }
-    paragraphs(node, answer.answer || "");
+    var text = String(answer.answer || "");
+    var bottom = String(answer.bottom_line || "");
+    if (bottom && text.indexOf(bottom) === 0) {  // the bottom line first and prominent, with its certainty
+      var lead = el("p", "bottom");
+      lead.appendChild(el("strong", "", bottom));
+      var label = config.certainty[answer.certainty];
+      if (label) { lead.appendChild(el("span", "certainty", label)); }
+      node.appendChild(lead);
+      text = text.slice(bottom.length);
+    }
+    paragraphs(node, text);
     (answer.citations || []).forEach(function (c) { node.appendChild(card(c)); });
     node.appendChild(el("p", "disclaimer", answer.disclaimer || ""));
+    node.appendChild(rating(answer));
   }
 
   function fail(node, text) {
@@ -90,7 +159,8 @@
   function ask(question) {
     question = question.trim();
     if (!question) { return; }
-    log.appendChild(el("div", "msg user", question));
+    var asked = el("div", "msg user", question);
+    log.appendChild(asked);
     var reply = el("div", "msg bot", "…");
     log.appendChild(reply);
     log.scrollTop = log.scrollHeight;
@@ -99,7 +169,7 @@
     fetch("/api/ask/stream", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ question: question, history: history.slice(-20) })
+      body: JSON.stringify({ question: question, history: history.slice(-config.history_items) })
     }).then(function (resp) {
       if (resp.status === 429) {
         var wait = resp.headers.get("Retry-After") || "60";
@@ -125,9 +195,11 @@
             else if (event === "answer") {
               render(reply, data);
               history.push({ role: "user", content: question }, { role: "assistant", content: data.answer });
+              asked.scrollIntoView({ block: "start" });  // the question and the start of its answer
             }
+            else if (event === "error") { fail(reply, data.detail || "magbot could not answer just now."); }
           });
-          log.scrollTop = log.scrollHeight;
+          if (!reply.querySelector(".bottom, .banner")) { log.scrollTop = log.scrollHeight; }
           return pump();
         });
       }
@@ -141,6 +213,9 @@
   }
 
   function start() {
+    fetch("/api/config").then(function (r) { return r.ok ? r.json() : null; }).then(function (body) {
+      if (body) { config = body; document.getElementById("stored").textContent = body.stored_notice || ""; }
+    }).catch(function () { /* the defaults above still show answers */ });
     log = document.getElementById("log");
     form = document.getElementById("form");
     box = document.getElementById("question");
