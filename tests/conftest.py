@@ -40,6 +40,37 @@ CHROMIUM_ARGS = [
 
 offline_environment()
 
+# The slow families, by module (a test may add its own marks). `pytest -m "not slow"` runs the rest.
+_FAMILIES = {
+    "test_browser": ("browser",),
+    "test_widget": ("browser", "server"),
+    "test_llm": ("llm",),
+    "test_deploy": ("deploy", "llm", "browser"),
+    "test_chroma_server": ("server",),
+    "test_eval": (),
+    "test_install": (),
+}
+_SLOW_TESTS = {"test_memory_stays_flat_over_two_thousand_chats"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if module in _FAMILIES or item.name.split("[")[0] in _SLOW_TESTS or "live_server" in item.fixturenames:
+            item.add_marker(pytest.mark.slow)
+            for family in _FAMILIES.get(module, ()):
+                item.add_marker(getattr(pytest.mark, family))
+            if "live_server" in item.fixturenames:
+                item.add_marker(pytest.mark.server)
+
+
+@pytest.fixture(autouse=True)
+def _own_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No MAGBOT_* setting leaks in from the shell, and each test gets its own data folder by default."""
+    for name in [n for n in os.environ if n.upper().startswith("MAGBOT_") and n.upper() != "MAGBOT_ARTIFACTS"]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("MAGBOT_DATA_DIR", str(tmp_path / "magbot-data"))
+
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -26,6 +28,7 @@ def run(
     )
 
 
+@pytest.mark.slow  # builds an index or starts a process
 def test_ask_json_batch_from_stdin_one_line_each(built_data_dir: Path) -> None:
     requests = [
         "What did the back pain trial find?",
@@ -56,6 +59,7 @@ def test_ask_json_batch_from_stdin_one_line_each(built_data_dir: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # builds an index or starts a process
 def test_ask_builds_missing_index_and_says_so(tmp_path: Path) -> None:
     proc = run(["ask", "Does magnesium help regenerate the sciatic nerve?"], tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -92,6 +96,7 @@ def test_bad_setting_is_a_one_line_error(tmp_path: Path) -> None:
     assert env_proc.stderr.strip().startswith("magbot: error: setting MAGBOT_TOP_K")
 
 
+@pytest.mark.slow  # builds an index or starts a process
 def test_bad_input_lines_get_invalid_answers_not_tracebacks(built_data_dir: Path) -> None:
     huge = "why " * 25_000  # 100 kB on one line
     binary = "\x00\x01\x02\x7fELF\x03"

@@ -11,6 +11,8 @@ import pytest
 from magbot import IndexError_, Magbot, Settings
 from magbot.embed import Embedder
 
+pytestmark = pytest.mark.slow  # every test here builds an index
+
 
 def _bot(data: Path, knowledge: Path, embedder: Any, **kw: int) -> Magbot:
     return Magbot(Settings(data_dir=data, knowledge_dir=knowledge, **kw), embedder=embedder)

@@ -22,6 +22,8 @@ from tests.conftest import free_port
 DATA = Path(__file__).resolve().parent / "data"
 EMPTY = b'<?xml version="1.0" ?><PubmedArticleSet></PubmedArticleSet>'
 
+pytestmark = pytest.mark.slow  # every test here builds an index
+
 
 class EUtils:
     """Serves efetch XML written for the tests; can fail the first N requests with 503."""

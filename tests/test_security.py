@@ -229,11 +229,12 @@ def _rss_kb(pid: int) -> int:
 
 
 def test_memory_stays_flat_over_two_thousand_chats(live_server: Any) -> None:
-    """2,000 web chat turns from 400 sessions (5 turns each, so every session's history is full): the
-    server's memory after them is within 10% of what it was after the first 200."""
+    """2,000 web chat turns from 400 sessions (5 turns each, so every session's history is full), with the
+    session cap at 40: once the cap is reached (after the first 200 turns) older sessions are dropped, so the
+    server's memory after all 2,000 is within 10% of what it was after 200."""
     from concurrent.futures import ThreadPoolExecutor
 
-    server = live_server(MAGBOT_RATE_LIMIT="1000000/minute", MAGBOT_MAX_HISTORY_TURNS="4")
+    server = live_server(MAGBOT_RATE_LIMIT="1000000/minute", MAGBOT_MAX_HISTORY_TURNS="4", MAGBOT_CHAT_SESSIONS="40")
     questions = ["What did the back pain trial find?", "How long did it last?", "Was it in people or rats?"]
     with httpx.Client(base_url=server.url, timeout=120) as client:
         deps = client.get("/config").json()["dependencies"]

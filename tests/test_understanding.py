@@ -133,6 +133,7 @@ def test_a_finding_with_a_number_not_in_the_study_is_refused(tmp_path: Path) -> 
     assert "ref-4.md" in message and "findings.0.text" in message and "3.9" in message
 
 
+@pytest.mark.slow  # builds an index or starts a process
 def test_a_broken_thesaurus_is_named_with_its_field(tmp_path: Path, embedder: object) -> None:
     import shutil
 
@@ -147,6 +148,7 @@ def test_a_broken_thesaurus_is_named_with_its_field(tmp_path: Path, embedder: ob
     assert "thesaurus.yaml" in str(err.value) and "synonyms.drip" in str(err.value)
 
 
+@pytest.mark.slow  # builds an index or starts a process
 def test_a_study_with_only_its_limits_never_answers(tmp_path: Path, embedder: object) -> None:
     import shutil
 

@@ -88,7 +88,7 @@ class Settings(BaseSettings):
         default=65_536, ge=16_384, le=50_000_000, description="Largest request the web chat may send."
     )
     chat_sessions: int = Field(
-        default=500, ge=1, le=100_000, description="Web chat sessions kept in memory per worker (oldest dropped)."
+        default=200, ge=1, le=100_000, description="Web chat sessions kept in memory per worker (oldest dropped)."
     )
     chat_session_ttl: int = Field(
         default=3600, ge=60, le=86_400, description="Seconds a web chat session's history is kept after its last turn."
