@@ -85,6 +85,14 @@ class Source(BaseModel):
         return f"[{self.number}]" if self.number is not None else "[A]" if self.kind == "article" else f"[{self.id}]"
 
     @property
+    def label(self) -> str:
+        """The source in one line: the article by its title, a study as "Authors (year). Title. Journal." """
+        if self.kind == "article" or not self.authors:
+            return f"The article: {self.title} (consumer-health article)"
+        journal = f" {self.journal}." if self.journal else ""
+        return f"{self.author_line} ({self.year or 'n.d.'}). {self.title.rstrip('.')}.{journal}"
+
+    @property
     def author_line(self) -> str:
         names = list(self.authors)
         return ", ".join(names) if len(names) <= 6 else ", ".join(names[:6]) + ", et al."
@@ -149,6 +157,7 @@ class Citation(BaseModel):
     evidence_label: str
     evidence_note: str | None
     quote: str
+    label: str = ""  # the source named in one line, the same in every front end (Source.label)
 
 
 class FindingOut(BaseModel):

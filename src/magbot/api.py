@@ -230,15 +230,10 @@ def build_router(
     @router.get("/config", summary="What a front end needs to show answers: banners, reasons, limits, notices")
     def config() -> dict[str, Any]:
         from .feedback import REASONS, stored_notice
-        from .ui import CERTAINTY_LABELS, STATUS_BANNERS
+        from .present import widget_config
 
-        return {
-            "banners": {status: {"kind": kind, "title": title} for status, (kind, title) in STATUS_BANNERS.items()},
-            "certainty": CERTAINTY_LABELS,
-            "reasons": list(REASONS),
-            "history_items": settings.max_history_items,
-            "stored_notice": stored_notice(store.retention_days),
-        }
+        studies = sum(1 for s in bot.knowledge.sources if s.kind == "study")
+        return widget_config(settings.max_history_items, stored_notice(store.retention_days), REASONS, studies)
 
     @router.get("/sources", summary="The article and the studies magbot answers from")
     def sources() -> list[dict[str, Any]]:

@@ -48,17 +48,10 @@ def _open(bot: Magbot) -> None:
 
 
 def format_answer(answer: Answer) -> str:
-    """The answer as a person reads it in a terminal."""
-    lines = [answer.answer]
-    if answer.citations:
-        lines += ["", "Sources:"]
-        for c in answer.citations:
-            lines.append(f"{c.marker} {c.authors} ({c.year}). {c.title}. {c.journal}.")
-            lines.append(f"    {c.evidence_label}: {c.evidence_note}")
-            if c.url:
-                lines.append(f"    {c.url}")
-    lines += ["", answer.disclaimer]
-    return "\n".join(lines)
+    """The answer as a person reads it in a terminal (see ``present.as_text``)."""
+    from .present import as_text
+
+    return as_text(answer)
 
 
 def _parse_request(line: str) -> tuple[object, list[Turn], str | None]:

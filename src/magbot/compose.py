@@ -131,6 +131,7 @@ def citation_for(source: Source, quote: str) -> Citation:
         evidence_label=EVIDENCE_LABELS[source.evidence_level],
         evidence_note=source.evidence_note or "The article itself: no study is cited for this statement.",
         quote=quote,
+        label=source.label,
     )
 
 

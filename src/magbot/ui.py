@@ -10,28 +10,14 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from ._models import EVIDENCE_LABELS, Answer, Citation, Turn
+from ._models import EVIDENCE_LABELS, Answer, Turn
 from .feedback import REASONS, FeedbackStore, stored_notice
 from .pipeline import Magbot
+from .present import STARTERS, as_html, paragraphs_html
 from .safety import DISCLAIMER
 
 log = logging.getLogger(__name__)
 
-STARTERS = [
-    "Does magnesium help nerve pain?",
-    "What did the back pain trial find?",
-    "Is low magnesium linked to nerve function in diabetes?",
-    "How much magnesium did the studies use?",
-]
-STATUS_BANNERS = {
-    "urgent": ("urgent", "Urgent: get emergency help now"),
-    "not_in_sources": ("decline", "Not covered by magbot's sources"),
-    "out_of_scope": ("decline", "Outside what magbot covers"),
-    "invalid": ("decline", "Please check your question"),
-}
-_HELP = "magbot can tell you what one article on magnesium and nerve pain and its 9 studies say. Try: " + " · ".join(
-    f"“{q}”" for q in STARTERS[:3]
-)
 WELCOME = (
     "**Welcome.** Ask anything about magnesium and nerve pain in your own words, or pick a starter question "
     "below. Every answer says how strong its evidence is and which study it comes from."
@@ -54,77 +40,10 @@ SHOW_FEEDBACK_FORM = """() => { setTimeout(() => {
 }, 150); }"""
 ERROR_MESSAGE = "Sorry, magbot could not answer just now. Please try again in a moment."
 _E = html.escape
-CERTAINTY_LABELS = {
-    "moderate": "Certainty: moderate",
-    "low": "Certainty: low",
-    "very_low": "Certainty: very low",
-    "not_studied": "Not studied in people",
-}
 
 
-def _paragraphs(text: str) -> str:
-    """Paragraphs as <p>; lines starting with "- " as a list under the line before them. All escaped."""
-    out = []
-    for block in (b for b in text.split("\n\n") if b.strip()):
-        lines = block.split("\n")
-        items = [line[2:] for line in lines if line.startswith("- ")]
-        lead = " ".join(line for line in lines if not line.startswith("- "))
-        out.append(f"<p>{_E(lead)}</p>" if lead else "")
-        if items:
-            out.append("<ul>" + "".join(f"<li>{_E(i)}</li>" for i in items) + "</ul>")
-    return "".join(out)
-
-
-def source_card(c: Citation | dict[str, Any]) -> str:
-    """One numbered source card. Every value is escaped; only the source's own https URL becomes a link."""
-    d = c.model_dump() if isinstance(c, Citation) else c
-    url = d.get("url") or ""
-    title = _E(d.get("title") or "")
-    link = (
-        f'<a href="{_E(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
-        if url.startswith("https://")
-        else title
-    )
-    level = str(d.get("evidence_level") or "article")
-    return (
-        f'<div class="mb-card"><div class="mb-card-head"><span class="mb-marker">{_E(d["marker"])}</span> '
-        f'<span class="mb-badge mb-{_E(level)}">{_E(d.get("evidence_label") or EVIDENCE_LABELS.get(level, level))}'
-        f'</span></div><div class="mb-title">{link}</div>'
-        f'<div class="mb-meta">{_E(d.get("authors") or "")} ({_E(str(d.get("year") or "n.d."))}). '
-        f"<em>{_E(d.get('journal') or '')}</em></div>"
-        f'<div class="mb-note">{_E(d.get("evidence_note") or "")}</div>'
-        f"<details><summary>Supporting passage</summary><blockquote>{_E(d.get('quote') or '')}</blockquote>"
-        "</details></div>"
-    )
-
-
-def render(answer: Answer) -> str:
-    """An answer as chat HTML: status banner, text with markers, numbered source cards, disclaimer."""
-    parts = []
-    if answer.status in STATUS_BANNERS:
-        kind, title = STATUS_BANNERS[answer.status]
-        parts.append(f'<div class="mb-banner mb-{kind}"><strong>{_E(title)}</strong></div>')
-    if answer.notice:
-        parts.append(f'<p class="mb-check">{_E(answer.notice)}</p>')
-    bottom = answer.bottom_line
-    if bottom and answer.answer.startswith(bottom):  # the bottom line first and prominent
-        certainty = (
-            f' <span class="mb-certainty">{_E(CERTAINTY_LABELS[answer.certainty])}</span>' if answer.certainty else ""
-        )
-        parts.append(f'<p class="mb-bottom"><strong>{_E(bottom)}</strong>{certainty}</p>')
-        parts.append(_paragraphs(answer.answer[len(bottom) :]))
-    else:
-        parts.append(_paragraphs(answer.answer))
-    if answer.status in ("not_in_sources", "out_of_scope"):
-        parts.append(f'<p class="mb-help">{_E(_HELP)}</p>')
-    if answer.citations:
-        parts.append(
-            '<div class="mb-sources"><strong>Sources</strong>'
-            + "".join(source_card(c) for c in answer.citations)
-            + "</div>"
-        )
-    parts.append(f'<p class="mb-disclaimer">{_E(answer.disclaimer)}</p>')
-    return "".join(parts)
+def _studies(bot: Magbot) -> int:
+    return sum(1 for s in bot.knowledge.sources if s.kind == "study")
 
 
 def turns_from(answers: list[dict[str, Any]]) -> list[Turn]:
@@ -155,7 +74,7 @@ def respond(
                 answer = event.answer
                 break
             text = text + event.text if event.kind == "delta" else event.text
-            history[-1]["content"] = _paragraphs(text + " …")
+            history[-1]["content"] = paragraphs_html(text + " …")
             yield history, answers, ""
     except Exception:
         log.exception("answering failed")
@@ -163,7 +82,7 @@ def respond(
         yield history, [*answers, {"question": message, "answer": "", "status": "error"}], ""
         return
     assert answer is not None
-    history[-1]["content"] = render(answer)
+    history[-1]["content"] = as_html(answer, _studies(bot))
     yield history, [*answers, answer.model_dump()], ""
 
 

@@ -34,17 +34,17 @@
     head.appendChild(el("span", "badge " + String(c.evidence_level || "").replace(/[^a-z-]/g, ""), c.evidence_label));
     box.appendChild(head);
     var title = el("div", "title");
+    var name = c.label || c.title || "";
     if (typeof c.url === "string" && SAFE_LINK.test(c.url)) {
-      var a = el("a", "", c.title);
+      var a = el("a", "", name);
       a.href = c.url;
       a.target = "_blank";
       a.rel = "noopener noreferrer";
       title.appendChild(a);
     } else {
-      title.textContent = c.title;
+      title.textContent = name;
     }
     box.appendChild(title);
-    box.appendChild(el("div", "meta", (c.authors || "") + " (" + (c.year || "n.d.") + "). " + (c.journal || "")));
     box.appendChild(el("div", "note", c.evidence_note || ""));
     var details = el("details");
     details.appendChild(el("summary", "", "Supporting passage"));
