@@ -130,6 +130,8 @@ def test_widget_answers_with_citation_on_an_allowed_site(
     assert chat.locator(".msg.user b").count() == 0
     expect(chat.locator(".notice")).to_contain_text("not medical advice")
     expect(chat.locator(".bottom").last).to_contain_text("Yousef 2013")  # the bottom line first, in bold
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "widget-on-host-page.png"))  # the question and the answer's start
     expect(chat.locator(".stored")).to_contain_text("Rating an answer stores")
     chat.get_by_role("button", name="Not helpful").last.click()
     chat.get_by_label("wrong citation").last.check()
@@ -139,8 +141,6 @@ def test_widget_answers_with_citation_on_an_allowed_site(
     rows = _feedback_rows(server)
     assert rows[-1]["rating"] == "down" and rows[-1]["reason"] == "wrong citation"
     assert rows[-1]["comment"] == "widget test comment" and "ref-4" in rows[-1]["citations"]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "widget-on-host-page.png"))
 
     chat.locator("#question").press("Escape")  # closes and hands focus back to the launcher
     expect(page.locator("[data-magbot-widget] .panel")).to_be_hidden()
