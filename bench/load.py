@@ -37,7 +37,7 @@ def start_server(rate_limit: str, workers: int) -> tuple[subprocess.Popen[bytes]
         port = s.getsockname()[1]
     env = {**os.environ, "MAGBOT_RATE_LIMIT": rate_limit, "MAGBOT_PORT": str(port)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "magbot.cli", "serve", "--workers", str(workers)],
+        [sys.executable, "-m", "magbot.frontends.cli", "serve", "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -61,7 +61,7 @@ def main() -> None:
     py = sys.executable
     data = Path(tempfile.mkdtemp(prefix="magbot-bench-"))
     env = {**os.environ, "MAGBOT_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
-    magbot = [py, "-m", "magbot.cli"]
+    magbot = [py, "-m", "magbot.frontends.cli"]
 
     build, _ = timed([*magbot, "ingest"], env)
     rebuild = statistics.median(timed([*magbot, "ingest"], env)[0] for _ in range(args.runs))

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from magbot._settings import Settings
-from magbot.embed import Embedder, offline_environment
+from magbot.index.embed import Embedder, offline_environment
 from magbot.pipeline import Magbot
 
 REPO = Path(__file__).resolve().parents[1]
@@ -215,7 +215,7 @@ def on_loopback(app: Any) -> Iterator[httpx.Client]:
 
     import uvicorn
 
-    from magbot.server import UVICORN_LIMITS
+    from magbot.frontends.server import UVICORN_LIMITS
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **UVICORN_LIMITS))

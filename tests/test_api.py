@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from magbot import Magbot, Settings
-from magbot.server import create_app
-from magbot.websecurity import client_ip
+from magbot.frontends.server import create_app
+from magbot.frontends.websecurity import client_ip
 from tests.conftest import KNOWLEDGE, LiveServer
 
 CLINIC = "https://clinic.example"

@@ -96,7 +96,7 @@ def test_chat_cites_follows_up_and_takes_feedback(app_server: tuple[str, Path], 
     expect(page.locator("#mb-thanks").first).to_contain_text("saved", timeout=10_000)
 
     export = subprocess.run(
-        [sys.executable, "-m", "magbot.cli", "feedback", "export", "--format", "json"],
+        [sys.executable, "-m", "magbot.frontends.cli", "feedback", "export", "--format", "json"],
         capture_output=True,
         text=True,
         env={**os.environ, "MAGBOT_DATA_DIR": str(data)},

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from magbot import Magbot, Settings
-from magbot.feedback import FeedbackStore
-from magbot.ui import answer_for_message, respond
+from magbot.admin.feedback import FeedbackStore
+from magbot.frontends.ui import answer_for_message, respond
 
 
 def _turn(
@@ -74,7 +74,7 @@ def test_failure_is_a_short_message_not_a_traceback(caplog: Any) -> None:
 
 
 def test_the_chat_shows_the_message_as_text_and_keeps_a_bounded_history(bot: Magbot) -> None:
-    from magbot.ui import respond
+    from magbot.frontends.ui import respond
 
     history: list[dict[str, Any]] = []
     answers: list[dict[str, Any]] = []

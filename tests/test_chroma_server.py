@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from magbot import IndexError_, Magbot, Settings
-from magbot.embed import Embedder
-from magbot.server import create_app
+from magbot.frontends.server import create_app
+from magbot.index.embed import Embedder
 from tests.conftest import free_port, wait_until_up
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from magbot.chunking import chunk_knowledge, split_sentences
-from magbot.ingest import load_knowledge
+from magbot.index.chunking import chunk_knowledge, split_sentences
+from magbot.index.ingest import load_knowledge
 
 
 def _chunks(knowledge: Path):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MAGBOT_DATA_DIR": str(data), "MAGBOT_KNOWLEDGE_DIR": str(knowledge or REPO / "knowledge")}
     return subprocess.run(
-        [sys.executable, "-m", "magbot.cli", *args],
+        [sys.executable, "-m", "magbot.frontends.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -85,7 +85,7 @@ def test_broken_knowledge_file_is_a_one_line_error(tmp_path: Path) -> None:
 
 def test_bad_setting_is_a_one_line_error(tmp_path: Path) -> None:
     env_proc = subprocess.run(
-        [sys.executable, "-m", "magbot.cli", "ingest"],
+        [sys.executable, "-m", "magbot.frontends.cli", "ingest"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from magbot.feedback import FeedbackStore
-from magbot.websecurity import RateLimiter
+from magbot.admin.feedback import FeedbackStore
+from magbot.frontends.websecurity import RateLimiter
 from tests.conftest import REPO, free_port, wait_until_up
 
 
@@ -80,7 +80,7 @@ def nginx_stack(root: Path, data: Path, env: dict[str, str], workers: int = 2) -
         [
             sys.executable,
             "-m",
-            "magbot.cli",
+            "magbot.frontends.cli",
             "serve",
             "--host",
             "127.0.0.1",
@@ -192,7 +192,7 @@ _WRITER = """
 import sys
 from pathlib import Path
 from typing import Any
-from magbot.feedback import FeedbackStore
+from magbot.admin.feedback import FeedbackStore
 store = FeedbackStore(Path(sys.argv[1]))
 for i in range(int(sys.argv[2])):
     store.add("up" if i % 2 else "down", {"question": f"{sys.argv[3]} {i}", "answer": "a", "citations": []})

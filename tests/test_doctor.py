@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from magbot import Settings
-from magbot.doctor import run_checks
+from magbot.admin.doctor import run_checks
 from tests.conftest import KNOWLEDGE, free_port
 
 
@@ -43,7 +43,7 @@ def test_problems_are_reported_with_a_fix(tmp_path: Path) -> None:
 
 def test_stale_index_says_run_ingest(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "magbot.cli", "doctor"],
+        [sys.executable, "-m", "magbot.frontends.cli", "doctor"],
         capture_output=True,
         text=True,
         timeout=120,

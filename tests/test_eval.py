@@ -8,7 +8,7 @@ tables are what the README reports.
 from __future__ import annotations
 
 from magbot import Magbot
-from magbot.evaluate import SPLITS, load_items, run_eval
+from magbot.admin.evaluate import SPLITS, load_items, run_eval
 
 
 def test_dev_split_holds_its_figures(bot: Magbot) -> None:

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from magbot import Magbot, Settings
-from magbot.server import create_app
+from magbot.frontends.server import create_app
 from tests.conftest import KNOWLEDGE
 
 

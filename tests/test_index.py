@@ -9,7 +9,7 @@ import chromadb
 import pytest
 
 from magbot import IndexError_, Magbot, Settings
-from magbot.embed import Embedder
+from magbot.index.embed import Embedder
 
 pytestmark = pytest.mark.slow  # every test here builds an index
 

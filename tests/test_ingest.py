@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from magbot import KnowledgeError
-from magbot.ingest import load_knowledge
+from magbot.index.ingest import load_knowledge
 
 
 def test_real_knowledge_loads_article_and_nine_studies(knowledge_copy: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from magbot import Magbot, Settings
-from magbot.server import create_app
+from magbot.frontends.server import create_app
 from tests.conftest import KNOWLEDGE, free_port
 
 MARKER = re.compile(r"\[(\d+|A)\]")

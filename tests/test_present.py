@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Route, expect
 
 from magbot import Answer, Magbot
-from magbot.present import STATUS_BANNERS, as_html, as_text, safe_url
+from magbot.frontends.present import STATUS_BANNERS, as_html, as_text, safe_url
 from tests.conftest import LiveServer
 
 QUESTIONS = {

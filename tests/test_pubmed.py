@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from magbot import Settings
-from magbot.ingest import load_knowledge
-from magbot.pubmed import PubMedClient, PubMedError, add_studies, evidence_level, refresh_cited
+from magbot.admin.pubmed import PubMedClient, PubMedError, add_studies, evidence_level, refresh_cited
+from magbot.index.ingest import load_knowledge
 from tests.conftest import free_port
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -85,7 +85,7 @@ def test_add_pubmed_writes_a_study_file_and_updates_the_index(
         "MAGBOT_NCBI_API_KEY": "test-key",
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "magbot.cli", "add-pubmed", "99000001"],
+        [sys.executable, "-m", "magbot.frontends.cli", "add-pubmed", "99000001"],
         env=env,
         capture_output=True,
         text=True,
@@ -106,7 +106,7 @@ def test_add_pubmed_writes_a_study_file_and_updates_the_index(
         [
             sys.executable,
             "-m",
-            "magbot.cli",
+            "magbot.frontends.cli",
             "ask",
             "--json",
             "Does magnesium citrate ease painful diabetic neuropathy?",

@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from magbot import Magbot, Settings
-from magbot.feedback import FeedbackStore
-from magbot.server import create_app
+from magbot.admin.feedback import FeedbackStore
+from magbot.frontends.server import create_app
 from tests.conftest import KNOWLEDGE, SHOTS, on_loopback
 
 ANSWER = {
@@ -93,7 +93,7 @@ def test_retention_purges_old_rows_and_delete_removes_by_id_or_date(tmp_path: Pa
     assert len(FeedbackStore(path, retention_days=365).rows()) == 3  # purged on opening
 
     env = {"MAGBOT_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    cli = [sys.executable, "-m", "magbot.cli", "feedback", "delete"]
+    cli = [sys.executable, "-m", "magbot.frontends.cli", "feedback", "delete"]
     by_id = subprocess.run([*cli, "--id", str(ids[1])], capture_output=True, text=True, env=env, timeout=60)
     assert by_id.returncode == 0 and "deleted 1 feedback row" in by_id.stdout
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from magbot import Answer, KnowledgeError, Magbot, Turn
-from magbot.chunking import split_sentences
-from magbot.ingest import load_knowledge
+from magbot.index.chunking import split_sentences
+from magbot.index.ingest import load_knowledge
 
 from .conftest import KNOWLEDGE
 from .test_answers import MARKER, assert_contract

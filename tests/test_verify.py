@@ -9,9 +9,9 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from magbot import Magbot
-from magbot.generate import Context, build_contexts, build_messages
-from magbot.retrieve import Query
-from magbot.verify import verify
+from magbot.stages.generate import Context, build_contexts, build_messages
+from magbot.stages.retrieve import Query
+from magbot.stages.verify import verify
 
 QUESTION = "By how much did pain fall in the back pain trial?"
 

@@ -78,7 +78,7 @@ def sites(live_server: Callable[..., LiveServer]) -> Iterator[tuple[_HostSite, _
 def _feedback_rows(server: LiveServer) -> list[dict[str, Any]]:
     """Every stored rating, read with the operator's own command."""
     out = subprocess.run(
-        [sys.executable, "-m", "magbot.cli", "feedback", "export", "--format", "json"],
+        [sys.executable, "-m", "magbot.frontends.cli", "feedback", "export", "--format", "json"],
         capture_output=True,
         text=True,
         env={**os.environ, "MAGBOT_DATA_DIR": str(server.data)},

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._errors import ConfigError, IndexError_, KnowledgeError, MagbotError
-from ._models import Answer, Citation, Turn
-from ._settings import Settings
+from magbot._errors import ConfigError, IndexError_, KnowledgeError, MagbotError
+from magbot._models import Answer, Citation, Turn
+from magbot._settings import Settings
 
 if TYPE_CHECKING:
-    from .pipeline import Magbot
+    from magbot.pipeline import Magbot
 
 __all__ = [
     "Answer",
@@ -35,7 +35,7 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str) -> Any:
     if name == "Magbot":
-        from .pipeline import Magbot
+        from magbot.pipeline import Magbot
 
         return Magbot
     raise AttributeError(name)

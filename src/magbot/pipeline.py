@@ -11,19 +11,19 @@ from typing import Any
 
 import numpy as np
 
-from ._models import Answer, Chunk, Hit, StreamEvent, Turn
-from ._settings import Settings
-from .banks import Bank, embed_cached, load_banks
-from .chunking import chunk_knowledge, index_text
-from .compose import FindingIndex, compose, decline_text
-from .embed import Embedder
-from .ingest import KnowledgeBase, load_knowledge
-from .llm_answer import GenerationInput, generate_answer
-from .retrieve import HybridRetriever, Query
-from .safety import CRISIS, DISCLAIMER, EMERGENCY, is_dose_question, on_topic
-from .screen import EmergencyModel, screen
-from .store import BuildReport, VectorStore, http_client, persistent_client, settings_key
-from .understand import Resources, Understanding, build_resources, understand
+from magbot._models import Answer, Chunk, Hit, StreamEvent, Turn
+from magbot._settings import Settings
+from magbot.index.chunking import chunk_knowledge, index_text
+from magbot.index.embed import Embedder
+from magbot.index.ingest import KnowledgeBase, load_knowledge
+from magbot.index.store import BuildReport, VectorStore, http_client, persistent_client, settings_key
+from magbot.stages.banks import Bank, embed_cached, load_banks
+from magbot.stages.compose import FindingIndex, compose, decline_text
+from magbot.stages.llm_answer import GenerationInput, generate_answer
+from magbot.stages.retrieve import HybridRetriever, Query
+from magbot.stages.safety import CRISIS, DISCLAIMER, EMERGENCY, is_dose_question, on_topic
+from magbot.stages.screen import EmergencyModel, screen
+from magbot.stages.understand import Resources, Understanding, build_resources, understand
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ class Magbot:
     def llm(self) -> Any:
         """The chat model: the injected one, or one built lazily for MAGBOT_LLM_BASE_URL."""
         if self.chat_model is None:
-            from .generate import make_chat_model
+            from magbot.stages.generate import make_chat_model
 
             self.chat_model = make_chat_model(self.settings)
         return self.chat_model

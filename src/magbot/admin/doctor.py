@@ -6,8 +6,8 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ._errors import MagbotError
-from ._settings import Settings
+from magbot._errors import MagbotError
+from magbot._settings import Settings
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -21,7 +21,7 @@ class Finding:
 
 
 def _model(settings: Settings) -> Finding:
-    from .embed import model_path
+    from magbot.index.embed import model_path
 
     try:
         return Finding("embedding model", True, str(model_path()))
@@ -30,7 +30,7 @@ def _model(settings: Settings) -> Finding:
 
 
 def _index(settings: Settings) -> Finding:
-    from .pipeline import Magbot
+    from magbot.pipeline import Magbot
 
     try:
         kb, chunks, _, store = Magbot(settings)._plan()
@@ -95,7 +95,7 @@ def _origins(settings: Settings) -> Finding:
 
 
 def _rate_limit(settings: Settings) -> Finding:
-    from .websecurity import RateLimiter
+    from magbot.frontends.websecurity import RateLimiter
 
     try:
         ok = RateLimiter(settings.rate_limit, settings.rate_limit_storage).healthy()

@@ -13,10 +13,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._errors import KnowledgeError
-from ._models import Answer, Turn
-from ._settings import bundled
-from .pipeline import Magbot
+from magbot._errors import KnowledgeError
+from magbot._models import Answer, Turn
+from magbot._settings import bundled
+from magbot.pipeline import Magbot
 
 EVAL_DIR = bundled("eval")
 SPLITS = {"dev": EVAL_DIR / "dev.yaml", "test": EVAL_DIR / "test.yaml"}

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from ._errors import MagbotError
+from magbot._errors import MagbotError
 
 REASONS = ("wrong citation", "not supported by the study", "unclear", "unsafe")
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from ._errors import MagbotError
-from ._models import Source
-from ._settings import Settings
+from magbot._errors import MagbotError
+from magbot._models import Source
+from magbot._settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def population(record: Record, level: str) -> str:
 
 def abstract_findings(record: Record, level: str) -> list[dict[str, str]]:
     """Findings from the abstract: its results and conclusion sections (or its last two sentences)."""
-    from .chunking import split_sentences
+    from magbot.index.chunking import split_sentences
 
     wanted = ("results:", "findings:", "conclusion:", "conclusions:")
     parts = [p for p in record.abstract.split("\n\n") if p.lower().startswith(wanted)]
@@ -270,7 +270,7 @@ def add_studies(
 
 def _findings_for(source: Source, record: Record) -> list[dict[str, Any]]:
     """The hand-written findings whose numbers the abstract still has; the abstract's own if none is left."""
-    from .ingest import numbers_in
+    from magbot.index.ingest import numbers_in
 
     own = numbers_in(record.abstract + "\n" + "\n".join(source.key_numbers) + "\n" + source.title)
     kept = [f.model_dump() for f in source.findings if numbers_in(f.text) <= own]
@@ -281,7 +281,7 @@ def _findings_for(source: Source, record: Record) -> list[dict[str, Any]]:
 
 def refresh_cited(settings: Settings, client: PubMedClient, today: date | None = None) -> tuple[list[str], list[str]]:
     """Replace the cited studies' summaries with their PubMed abstracts; keep a summary whenever that fails."""
-    from .ingest import load_knowledge
+    from magbot.index.ingest import load_knowledge
 
     kb = load_knowledge(settings.knowledge_dir)
     cited = [s for s in kb.sources if s.id.startswith("ref-")]

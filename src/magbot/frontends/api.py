@@ -11,13 +11,13 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from ._errors import MagbotError
-from ._models import Answer, Turn
-from ._settings import Settings
-from .feedback import FeedbackStore
-from .pipeline import Magbot
-from .safety import validate
-from .websecurity import RateLimiter, client_ip, origin_allowed, own_origin
+from magbot._errors import MagbotError
+from magbot._models import Answer, Turn
+from magbot._settings import Settings
+from magbot.admin.feedback import FeedbackStore
+from magbot.frontends.websecurity import RateLimiter, client_ip, origin_allowed, own_origin
+from magbot.pipeline import Magbot
+from magbot.stages.safety import validate
 
 log = logging.getLogger(__name__)
 
@@ -229,8 +229,8 @@ def build_router(
 
     @router.get("/config", summary="What a front end needs to show answers: banners, reasons, limits, notices")
     def config() -> dict[str, Any]:
-        from .feedback import REASONS, stored_notice
-        from .present import widget_config
+        from magbot.admin.feedback import REASONS, stored_notice
+        from magbot.frontends.present import widget_config
 
         studies = sum(1 for s in bot.knowledge.sources if s.kind == "study")
         return widget_config(settings.max_history_items, stored_notice(store.retention_days), REASONS, studies)

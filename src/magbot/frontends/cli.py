@@ -15,19 +15,19 @@ from typing import TYPE_CHECKING, TextIO
 
 from pydantic import ValidationError
 
-from ._errors import ConfigError, MagbotError
-from ._models import Answer, Turn
-from ._settings import Settings
-from .safety import DISCLAIMER
+from magbot._errors import ConfigError, MagbotError
+from magbot._models import Answer, Turn
+from magbot._settings import Settings
+from magbot.stages.safety import DISCLAIMER
 
 if TYPE_CHECKING:
-    from .pipeline import Magbot
+    from magbot.pipeline import Magbot
 
 log = logging.getLogger("magbot")
 
 
 def _bot(settings: Settings) -> Magbot:
-    from .pipeline import Magbot
+    from magbot.pipeline import Magbot
 
     return Magbot(settings)
 
@@ -49,7 +49,7 @@ def _open(bot: Magbot) -> None:
 
 def format_answer(answer: Answer) -> str:
     """The answer as a person reads it in a terminal (see ``present.as_text``)."""
-    from .present import as_text
+    from magbot.frontends.present import as_text
 
     return as_text(answer)
 
@@ -119,7 +119,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .evaluate import SPLITS, load_items, run_eval
+    from magbot.admin.evaluate import SPLITS, load_items, run_eval
 
     if args.set:
         sets = {Path(args.set).stem: Path(args.set)}
@@ -132,7 +132,7 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     if args.llm:
         if not settings.llm_base_url:
             raise ConfigError("--llm needs MAGBOT_LLM_BASE_URL (and MAGBOT_LLM_MODEL) to point at a model")
-        from .pipeline import Magbot
+        from magbot.pipeline import Magbot
 
         llm_bot = Magbot(settings, embedder=bot.embedder)
     for name, path in sets.items():
@@ -149,14 +149,14 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from .server import serve
+    from magbot.frontends.server import serve
 
     serve(settings, host=args.host, port=args.port, workers=args.workers)
     return 0
 
 
 def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
-    from .feedback import FeedbackStore
+    from magbot.admin.feedback import FeedbackStore
 
     store = FeedbackStore(settings.feedback_path, settings.feedback_retention_days)
     if args.action == "delete":
@@ -175,7 +175,7 @@ def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_add_pubmed(settings: Settings, args: argparse.Namespace) -> int:
-    from .pubmed import PubMedClient, add_studies, refresh_cited
+    from magbot.admin.pubmed import PubMedClient, add_studies, refresh_cited
 
     client = PubMedClient(settings)
     status = 0
@@ -198,7 +198,7 @@ def cmd_add_pubmed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
-    from .doctor import report, run_checks
+    from magbot.admin.doctor import report, run_checks
 
     findings = run_checks(settings)
     print(report(findings))
@@ -210,7 +210,7 @@ def cmd_copy_knowledge(settings: Settings, args: argparse.Namespace) -> int:
     import shutil
     from pathlib import Path
 
-    from ._errors import ConfigError
+    from magbot._errors import ConfigError
 
     target = Path(args.folder).expanduser().resolve()
     if target.exists() and any(target.iterdir()):

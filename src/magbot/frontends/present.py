@@ -12,7 +12,7 @@ import html
 import re
 from typing import Any
 
-from ._models import EVIDENCE_LABELS, Answer, Citation
+from magbot._models import EVIDENCE_LABELS, Answer, Citation
 
 __all__ = [
     "CERTAINTY_LABELS",

@@ -7,18 +7,26 @@ import logging
 from importlib import resources
 from typing import Any
 
-from ._errors import MagbotError
-from ._settings import Settings
-from .embed import offline_environment
-from .feedback import FeedbackStore
-from .pipeline import Magbot
-from .websecurity import CHAT_CSP, STRICT_CSP, RateLimiter, client_ip, frame_ancestors, origin_allowed, own_origin
+from magbot._errors import MagbotError
+from magbot._settings import Settings
+from magbot.admin.feedback import FeedbackStore
+from magbot.frontends.websecurity import (
+    CHAT_CSP,
+    STRICT_CSP,
+    RateLimiter,
+    client_ip,
+    frame_ancestors,
+    origin_allowed,
+    own_origin,
+)
+from magbot.index.embed import offline_environment
+from magbot.pipeline import Magbot
 
 log = logging.getLogger(__name__)
 
 
 def _static(name: str) -> str:
-    return resources.files("magbot").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("magbot.frontends").joinpath("static", name).read_text(encoding="utf-8")
 
 
 class BodyLimit:
@@ -129,8 +137,8 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
     from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-    from .api import UNAVAILABLE, UNEXPECTED, build_router
-    from .ui import CSS, build_blocks, sources_page
+    from magbot.frontends.api import UNAVAILABLE, UNEXPECTED, build_router
+    from magbot.frontends.ui import CSS, build_blocks, sources_page
 
     bot = bot or Magbot(settings)
     bot.open()  # model and index load at start-up, not on the first question
@@ -251,7 +259,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         # Each worker loads the model and opens the index itself; see the README on shared rate-limit storage.
         log.info("magbot starting %d workers: http://%s:%s/", workers, host, port)
         uvicorn.run(
-            "magbot.server:app_from_env",
+            "magbot.frontends.server:app_from_env",
             factory=True,
             host=host,
             port=port,

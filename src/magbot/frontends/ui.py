@@ -10,11 +10,11 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from ._models import EVIDENCE_LABELS, Answer, Turn
-from .feedback import REASONS, FeedbackStore, stored_notice
-from .pipeline import Magbot
-from .present import STARTERS, as_html, paragraphs_html
-from .safety import DISCLAIMER
+from magbot._models import EVIDENCE_LABELS, Answer, Turn
+from magbot.admin.feedback import REASONS, FeedbackStore, stored_notice
+from magbot.frontends.present import STARTERS, as_html, paragraphs_html
+from magbot.pipeline import Magbot
+from magbot.stages.safety import DISCLAIMER
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._settings import Settings
+from magbot._settings import Settings
 
 # Content-Security-Policy for magbot's own small pages (/embed, /sources): nothing from elsewhere, ever.
 STRICT_CSP = (

@@ -14,8 +14,8 @@ from dataclasses import replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ._models import Chunk, Sentence, Source
-from .ingest import CITE_RE, KnowledgeBase
+from magbot._models import Chunk, Sentence, Source
+from magbot.index.ingest import CITE_RE, KnowledgeBase
 
 CHUNKER_VERSION = "3"
 _ABBREVIATIONS = ("et al.", "e.g.", "i.e.", "vs.", "approx.", "Dr.", "No.", "Fig.")

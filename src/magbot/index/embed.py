@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._errors import ConfigError
+from magbot._errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

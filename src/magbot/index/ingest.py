@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ._errors import KnowledgeError
-from ._models import Source
+from magbot._errors import KnowledgeError
+from magbot._models import Source
 
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n(.*)\Z", re.DOTALL)
 CITE_RE = re.compile(r"\((\d+(?:\s*,\s*\d+)*)\)")

@@ -21,12 +21,12 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ._errors import IndexError_
-from ._models import Chunk
-from .chunking import CHUNKER_VERSION
+from magbot._errors import IndexError_
+from magbot._models import Chunk
+from magbot.index.chunking import CHUNKER_VERSION
 
 if TYPE_CHECKING:
-    from .embed import Embedder
+    from magbot.index.embed import Embedder
 
 log = logging.getLogger(__name__)
 _PREFIX = "magbot-"

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ._errors import KnowledgeError
+from magbot._errors import KnowledgeError
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._models import EVIDENCE_LABELS, Chunk, Citation, Finding, FindingOut, Hit, Sentence, Source
-from .banks import Bank
-from .ingest import KnowledgeBase
-from .understand import Understanding
+from magbot._models import EVIDENCE_LABELS, Chunk, Citation, Finding, FindingOut, Hit, Sentence, Source
+from magbot.index.ingest import KnowledgeBase
+from magbot.stages.banks import Bank
+from magbot.stages.understand import Understanding
 
 __all__ = ["Composed", "FindingIndex", "citation_for", "closing_notes", "compose", "decline_text"]
 
@@ -331,7 +331,7 @@ def _article_claim(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.
 
 def _dose_sentence(source: Source) -> str | None:
     """The study's first sentence that gives an amount (mg, g, ml, mmol)."""
-    from .chunking import split_sentences
+    from magbot.index.chunking import split_sentences
 
     return next((x for x in split_sentences(source.body) if _DOSE_FIGURE.search(x)), None)
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._models import Hit
-from ._settings import Settings
-from .ingest import KnowledgeBase
+from magbot._models import Hit
+from magbot._settings import Settings
+from magbot.index.ingest import KnowledgeBase
 
 log = logging.getLogger(__name__)
 

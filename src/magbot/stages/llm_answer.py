@@ -9,13 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from ._models import Answer, FindingOut, Hit, StreamEvent
-from ._settings import Settings
-from .compose import citation_for, closing_notes
-from .embed import Embedder
-from .generate import Context, LLMError, build_contexts, build_messages, stream_reply
-from .ingest import KnowledgeBase
-from .verify import MARKER, verify
+from magbot._models import Answer, FindingOut, Hit, StreamEvent
+from magbot._settings import Settings
+from magbot.index.embed import Embedder
+from magbot.index.ingest import KnowledgeBase
+from magbot.stages.compose import citation_for, closing_notes
+from magbot.stages.generate import Context, LLMError, build_contexts, build_messages, stream_reply
+from magbot.stages.verify import MARKER, verify
 
 __all__ = ["GenerationInput", "generate_answer"]
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from ._models import Chunk, Hit
-from .store import VectorStore
-from .text import Vocabulary, content_terms
+from magbot._models import Chunk, Hit
+from magbot.index.store import VectorStore
+from magbot.text import Vocabulary, content_terms
 
 RRF_K = 60
 

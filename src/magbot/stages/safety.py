@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .text import words
+from magbot.text import words
 
 DISCLAIMER = (
     "General information from published studies, not medical advice. "

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .banks import Banks
-from .safety import UrgentCues, normalise, strip_injection, urgent_cues, validate
+from magbot.stages.banks import Banks
+from magbot.stages.safety import UrgentCues, normalise, strip_injection, urgent_cues, validate
 
 __all__ = ["EmergencyModel", "Screened", "screen"]
 

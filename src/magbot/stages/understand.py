@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from ._models import Turn
-from .banks import Banks
-from .ingest import KnowledgeBase
-from .text import KNOWN_WORD_ZIPF, STOPWORDS, Vocabulary, content_terms, english_correction, stem, words, zipf
+from magbot._models import Turn
+from magbot.index.ingest import KnowledgeBase
+from magbot.stages.banks import Banks
+from magbot.text import KNOWN_WORD_ZIPF, STOPWORDS, Vocabulary, content_terms, english_correction, stem, words, zipf
 
 __all__ = ["Resources", "Understanding", "build_resources", "named_sources", "understand"]
 
@@ -209,7 +209,7 @@ class IntentModel:
 
 def _verb_or_adverb(word: str) -> bool:
     """An inflected verb or an adverb of an everyday English word ("stretching", "cured", "really")."""
-    from .text import _english
+    from magbot.text import _english
 
     english = _english()
     for suffix, bases in (("ing", ("", "e")), ("ed", ("", "e")), ("ied", ("y",)), ("ly", ("",))):

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .chunking import split_sentences
-from .embed import Embedder
-from .generate import Context
+from magbot.index.chunking import split_sentences
+from magbot.index.embed import Embedder
+from magbot.stages.generate import Context
 
 MARKER = re.compile(r"\[(\d+|A|pmid-\d+)\]")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])")
