@@ -137,7 +137,7 @@ def test_oversized_and_malformed_bodies_get_clear_errors(client: TestClient) -> 
     assert broken.status_code == 400 and "not valid JSON" in broken.json()["detail"]
     missing = client.post("/api/ask", json={"history": []})
     assert missing.status_code == 422 and "question" in missing.json()["detail"]
-    long_history = [{"role": "user", "content": "hi"}] * 41
+    long_history = [{"role": "user", "content": "hi"}] * (2 * Settings().max_history_turns + 1)
     too_many = client.post("/api/ask", json={"question": "Does magnesium help?", "history": long_history})
     assert too_many.status_code == 422 and "History is too long" in too_many.json()["detail"]
 

@@ -39,7 +39,13 @@ class Settings(BaseSettings):
     top_k: int = Field(default=6, ge=1, le=30, description="Passages kept after fusion.")
     max_sentences: int = Field(default=3, ge=1, le=10, description="Sentences in an extractive answer.")
     max_question_chars: int = Field(default=1000, ge=10, le=100_000, description="Longest question.")
-    max_history_turns: int = Field(default=20, ge=0, le=200, description="History turns considered.")
+    max_history_turns: int = Field(
+        default=10,
+        ge=0,
+        le=100,
+        description="The one history limit: earlier exchanges (question and answer) used for follow-ups, kept by the "
+        "web chat per session and accepted by the API (twice as many messages).",
+    )
     min_similarity: float = Field(
         default=0.30, ge=-1, le=1, description="Below this best match with any finding or passage, decline."
     )
@@ -93,7 +99,11 @@ class Settings(BaseSettings):
     chat_session_ttl: int = Field(
         default=3600, ge=60, le=86_400, description="Seconds a web chat session's history is kept after its last turn."
     )
-    max_history_items: int = Field(default=40, ge=0, le=1000, description="Most history messages an API call may send.")
+
+    @property
+    def max_history_messages(self) -> int:
+        """Messages in the history limit: a question and its answer per exchange."""
+        return 2 * self.max_history_turns
 
     @field_validator("log_level")
     @classmethod

@@ -219,7 +219,7 @@ class Magbot:
             return self._reply(question, "out_of_scope", prefix + out_of_scope_text(kb), mode="none")
         u = understand(
             screened.cleaned,
-            history[-s.max_history_turns :] if s.max_history_turns else (),
+            history[-s.max_history_messages :] if s.max_history_turns else (),
             ready.resources,
             self.embedder.embed,
         )

@@ -177,9 +177,10 @@ def build_router(
 
     def admit(request: Request, body: AskRequest) -> None:
         guard(request, limited=True)
-        if len(body.history) > settings.max_history_items:
+        if len(body.history) > settings.max_history_messages:
             raise HTTPException(
-                422, f"History is too long ({len(body.history)} messages; the limit is {settings.max_history_items})."
+                422,
+                f"History is too long ({len(body.history)} messages; the limit is {settings.max_history_messages}).",
             )
 
     def answer_for(request: Request, body: AskRequest) -> Answer:
@@ -233,7 +234,7 @@ def build_router(
         from magbot.frontends.present import widget_config
 
         studies = sum(1 for s in bot.knowledge.sources if s.kind == "study")
-        return widget_config(settings.max_history_items, stored_notice(store.retention_days), REASONS, studies)
+        return widget_config(settings.max_history_messages, stored_notice(store.retention_days), REASONS, studies)
 
     @router.get("/sources", summary="The article and the studies magbot answers from")
     def sources() -> list[dict[str, Any]]:

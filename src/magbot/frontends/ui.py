@@ -108,11 +108,13 @@ def build_blocks(bot: Magbot, store: FeedbackStore) -> Any:
 
     kb = bot.knowledge
     notice = stored_notice(store.retention_days)
+    studies = _studies(bot)
     header = (
-        '<div class="mb-header"><h1>magbot</h1><p>Questions about <strong>magnesium and nerve pain</strong>, '
-        f"answered only from the article “{_E(kb.sources[0].title)}” and the {len(kb.sources) - 1} studies it "
-        'cites, each answer with its citations and how strong each study is. <a href="/sources" '
-        'target="_blank" rel="noopener">See all sources</a></p></div>'
+        '<div class="mb-header"><h1>magbot</h1><p><span class="mb-long">Questions about <strong>magnesium and '
+        f"nerve pain</strong>, answered only from the article “{_E(kb.sources[0].title)}” and the {studies} "
+        "studies it cites, each answer with its citations and how strong each study is.</span>"
+        f'<span class="mb-short">Magnesium and nerve pain: cited answers from one article and its {studies} '
+        'studies.</span> <a href="/sources" target="_blank" rel="noopener">See all sources</a></p></div>'
     )
 
     with gr.Blocks(title="magbot: magnesium and nerve pain", analytics_enabled=False) as demo:
@@ -215,7 +217,14 @@ CSS = """
 #mb-starters button { white-space: normal; }
 #mb-send { background: #1f5f99; border-color: #1f5f99; color: #fff; }
 #mb-send:hover { background: #174a78; }
-@media (max-width: 480px) { .mb-header h1 { font-size: 1.25rem; } .mb-header p { font-size: .9rem; } }
+.mb-short { display: none; }
+@media (max-width: 480px) {
+  .mb-header h1 { font-size: 1.2rem; margin: 0; }
+  .mb-header p { font-size: .85rem; margin: 0; }
+  .mb-long { display: none; }
+  .mb-short { display: inline; }
+  .mb-notice { font-size: .8rem; padding: .25rem .5rem; }
+}
 """
 
 
