@@ -165,8 +165,11 @@ def test_a_huge_chat_history_is_refused_quickly_and_others_stay_fast(bot: Magbot
         assert time.monotonic() - start < 3
 
 
-def _chat_turn(client: httpx.Client, session: str, data: list[Any], fn: int | None = None) -> list[dict[str, Any]]:
-    """One turn of the web chat through Gradio's queue, as the browser does it: the messages shown after it."""
+def _chat_turn(
+    client: httpx.Client, session: str, data: list[Any], fn: int | None = None, events: list[Any] | None = None
+) -> list[dict[str, Any]]:
+    """One turn of the web chat through Gradio's queue, as the browser does it: the messages shown after it
+    (and, in ``events``, the chat's output of every streamed update)."""
     import json
 
     if fn is None:
@@ -174,9 +177,11 @@ def _chat_turn(client: httpx.Client, session: str, data: list[Any], fn: int | No
         fn = next(i for i, d in enumerate(deps) if d.get("api_name") == "chat")
     joined = client.post("/gradio_api/queue/join", json={"data": data, "fn_index": fn, "session_hash": session})
     assert joined.status_code == 200, joined.text
-    with client.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as events:
-        for line in events.iter_lines():
+    with client.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as stream:
+        for line in stream.iter_lines():
             message = json.loads(line[5:]) if line.startswith("data:") else {}
+            if events is not None and message.get("msg") == "process_generating":
+                events.append(message["output"]["data"][0])
             if message.get("msg") == "process_completed":
                 return list(message["output"]["data"][0])
     raise AssertionError("the chat never completed")
@@ -190,6 +195,14 @@ def test_the_chat_history_lives_on_the_server_and_the_client_cannot_supply_one(b
         shown = _chat_turn(client, "s1", ["How long did it last?", None, None])
         assert len(shown) == 4 and "[4]" in str(shown[-1])  # the follow-up used the session's own history
         assert len(_chat_turn(client, "s2", ["How long did it last?", None, None])) == 2  # sessions are apart
+        updates: list[Any] = []
+        _chat_turn(client, "s1", ["And how many people took part?", None, None], events=updates)
+        assert (
+            len(updates) > 3
+            and all(  # after the first update, each carries only the text that grew
+                [op[0] for op in update] == ["replace"] and op[1][0] == 5 for update in updates[1:] for op in update
+            )
+        ), updates[:3]
 
 
 def test_a_chunked_body_over_the_cap_is_a_413(bot: Magbot, tmp_path: Path) -> None:
