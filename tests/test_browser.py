@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -63,6 +64,40 @@ def _ask(page: Page, question: str) -> None:
     expect(page.locator(".mb-disclaimer")).to_have_count(cards_before + 1, timeout=30_000)
 
 
+def _urgent_banner_contrast(page: Page) -> float:
+    _ask(page, "my dad's face is drooping on one side and his speech is slurred right now")
+    banner = page.locator("#mb-chat .mb-urgent strong").last
+    colours = banner.evaluate(
+        "el => [getComputedStyle(el).color, getComputedStyle(el.closest('.mb-urgent')).backgroundColor]"
+    )
+    return _contrast(*colours)
+
+
+def _rate_down_with_reason(page: Page, height: int, comment: str) -> None:
+    """Thumbs down on the last answer: the reason form must come into view; then send a reason."""
+    page.locator("#mb-chat button[aria-label='Dislike']").last.click()
+    expect(page.locator("#mb-feedback").first).to_be_visible(timeout=10_000)
+    page.wait_for_timeout(400)
+    box = page.locator("#mb-feedback").first.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + 40 <= height, box  # the reason form is in view
+    page.get_by_label("wrong citation").check()
+    page.fill("#mb-comment textarea", comment)
+    page.click("#mb-save")
+    expect(page.locator("#mb-thanks").first).to_contain_text("saved", timeout=10_000)
+
+
+def _stored(data: Path) -> list[dict[str, Any]]:
+    export = subprocess.run(
+        [sys.executable, "-m", "magbot.frontends.cli", "feedback", "export", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MAGBOT_DATA_DIR": str(data)},
+        timeout=120,
+        check=True,
+    )
+    return list(json.loads(export.stdout))
+
+
 def test_chat_cites_follows_up_and_takes_feedback(app_server: tuple[str, Path], browser: object) -> None:
     url, data = app_server
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
@@ -85,45 +120,27 @@ def test_chat_cites_follows_up_and_takes_feedback(app_server: tuple[str, Path], 
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "chat-desktop.png"), full_page=True)
 
-    page.locator("#mb-chat button[aria-label='Dislike']").last.click()
-    expect(page.locator("#mb-feedback").first).to_be_visible(timeout=10_000)
-    page.wait_for_timeout(400)
-    box = page.locator("#mb-feedback").first.bounding_box()
-    assert box is not None and box["y"] >= 0 and box["y"] + 40 <= 900, box  # the reason form is in view
-    page.get_by_label("wrong citation").check()
-    page.fill("#mb-comment textarea", "browser test comment")
-    page.click("#mb-save")
-    expect(page.locator("#mb-thanks").first).to_contain_text("saved", timeout=10_000)
-
-    export = subprocess.run(
-        [sys.executable, "-m", "magbot.frontends.cli", "feedback", "export", "--format", "json"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "MAGBOT_DATA_DIR": str(data)},
-        timeout=120,
-        check=True,
-    )
-    rows = json.loads(export.stdout)
+    _rate_down_with_reason(page, 900, "browser test comment")
+    rows = _stored(data)
     assert rows[-1]["rating"] == "down" and rows[-1]["reason"] == "wrong citation"
     assert rows[-1]["comment"] == "browser test comment" and rows[-1]["question"] == "How long did it last?"
     assert "ref-4" in rows[-1]["citations"]
+    expect(page.locator("#mb-chat [role='log'][aria-live='polite']")).to_have_count(1)  # answers are announced
+    assert _urgent_banner_contrast(page) >= 4.5
     page.close()
 
 
 def test_phone_layout_has_no_horizontal_scroll(app_server: tuple[str, Path], browser: object) -> None:
-    url, _ = app_server
+    url, data = app_server
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)  # type: ignore[attr-defined]
     page.goto(url + "/", wait_until="load")
     expect(page.locator("#mb-chat")).to_contain_text("Welcome")
     _ask(page, "Does magnesium help regenerate the sciatic nerve?")
     expect(page.locator("#mb-chat")).to_contain_text("Animal")
     assert _in_view(page, "#mb-chat .mb-bottom"), "the answer's first line scrolled out of sight"
-    _ask(page, "my dad's face is drooping on one side and his speech is slurred right now")
-    banner = page.locator("#mb-chat .mb-urgent strong").last
-    colours = banner.evaluate(
-        "el => [getComputedStyle(el).color, getComputedStyle(el.closest('.mb-urgent')).backgroundColor]"
-    )
-    assert _contrast(*colours) >= 4.5, colours
+    _rate_down_with_reason(page, 844, "phone test comment")
+    assert _stored(data)[-1]["comment"] == "phone test comment" and _stored(data)[-1]["reason"] == "wrong citation"
+    assert _urgent_banner_contrast(page) >= 4.5
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"page is {width}px wide at a 390px viewport"
     expect(page.locator("#mb-input textarea")).to_be_visible()
