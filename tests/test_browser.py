@@ -118,7 +118,8 @@ def test_chat_cites_follows_up_and_takes_feedback(app_server: tuple[str, Path], 
     expect(follow.locator("a[href='https://pubmed.ncbi.nlm.nih.gov/23384256/']")).to_have_count(1)
     expect(page.locator("#mb-chat")).to_contain_text("6 months")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "chat-desktop.png"), full_page=True)
+    page.wait_for_timeout(500)  # the chat brings the answer's start into view just after it completes
+    page.screenshot(path=str(SHOTS / "chat-desktop.png"))  # what the person sees
 
     _rate_down_with_reason(page, 900, "browser test comment")
     rows = _stored(data)
@@ -145,7 +146,8 @@ def test_phone_layout_has_no_horizontal_scroll(app_server: tuple[str, Path], bro
     assert width <= 390, f"page is {width}px wide at a 390px viewport"
     expect(page.locator("#mb-input textarea")).to_be_visible()
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "chat-phone.png"), full_page=True)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "chat-phone.png"))
     page.close()
 
 
