@@ -151,9 +151,10 @@ def test_phone_layout_has_no_horizontal_scroll(app_server: tuple[str, Path], bro
     page.close()
 
 
-def test_sources_page_lists_every_study(app_server: tuple[str, Path], browser: object) -> None:
+@pytest.mark.parametrize("size", [(1280, 900), (390, 844)])
+def test_sources_page_lists_every_study(app_server: tuple[str, Path], browser: object, size: tuple[int, int]) -> None:
     url, _ = app_server
-    page = browser.new_page()  # type: ignore[attr-defined]
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})  # type: ignore[attr-defined]
     page.goto(url + "/sources")
     expect(page.locator("li")).to_have_count(9)
     expect(page.locator("body")).to_contain_text("Trial protocol (no results)")

@@ -149,7 +149,7 @@ def test_widget_answers_with_citation_on_an_allowed_site(
 
 
 def test_widget_is_full_screen_on_a_phone(sites: tuple[_HostSite, _HostSite, LiveServer], browser: Any) -> None:
-    allowed, _, _ = sites
+    allowed, _, server = sites
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
     page.goto(f"{allowed.origin}/plain")
     page.locator("[data-magbot-widget] .launcher").click(timeout=15_000)
@@ -159,6 +159,11 @@ def test_widget_is_full_screen_on_a_phone(sites: tuple[_HostSite, _HostSite, Liv
     box = page.locator("[data-magbot-widget] .panel").bounding_box()
     assert box is not None and box["width"] == 390 and box["height"] == 844
     page.screenshot(path=str(SHOTS / "widget-phone.png"))
+    chat.get_by_role("button", name="Not helpful").last.click()  # thumbs on a phone too, into the same store
+    chat.get_by_label("unclear").last.check()
+    chat.get_by_role("button", name="Send feedback").last.click()
+    expect(chat.locator(".said").last).to_contain_text("saved")
+    assert _feedback_rows(server)[-1]["reason"] == "unclear"
     page.close()
 
 
