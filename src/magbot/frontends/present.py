@@ -160,4 +160,5 @@ def widget_config(history_items: int, stored_notice: str, reasons: tuple[str, ..
         "history_items": history_items,
         "stored_notice": stored_notice,
         "help": help_text(studies),
+        "link_rule": SAFE_LINK.pattern,  # the one link rule, as a pattern JavaScript reads the same way
     }

@@ -2,7 +2,7 @@
  * only a citation's own PubMed, PMC or DOI address becomes a link. */
 (function () {
   "use strict";
-  var SAFE_LINK = /^https:\/\/(pubmed\.ncbi\.nlm\.nih\.gov|pmc\.ncbi\.nlm\.nih\.gov|doi\.org)\//;
+  var SAFE_LINK = null;  // the server's link rule (/api/config); until it is known, nothing is a link
   // Banners, certainty labels, feedback reasons, the history limit and the stored-data notice come from the
   // server (/api/config), so every front end shows the same words.
   var config = { banners: {}, certainty: {}, reasons: [], history_items: 20, stored_notice: "" };
@@ -35,7 +35,7 @@
     box.appendChild(head);
     var title = el("div", "title");
     var name = c.label || c.title || "";
-    if (typeof c.url === "string" && SAFE_LINK.test(c.url)) {
+    if (typeof c.url === "string" && SAFE_LINK && SAFE_LINK.test(c.url)) {
       var a = el("a", "", name);
       a.href = c.url;
       a.target = "_blank";
@@ -214,7 +214,11 @@
 
   function start() {
     fetch("/api/config").then(function (r) { return r.ok ? r.json() : null; }).then(function (body) {
-      if (body) { config = body; document.getElementById("stored").textContent = body.stored_notice || ""; }
+      if (body) {
+        config = body;
+        document.getElementById("stored").textContent = body.stored_notice || "";
+        if (typeof body.link_rule === "string") { SAFE_LINK = new RegExp(body.link_rule); }
+      }
     }).catch(function () { /* the defaults above still show answers */ });
     log = document.getElementById("log");
     form = document.getElementById("form");
