@@ -34,7 +34,7 @@ INSTRUCTIONS_IGNORED = (
 
 
 def out_of_scope_text(kb: KnowledgeBase) -> str:
-    studies = sum(1 for s in kb.sources if s.kind == "study")
+    studies = kb.study_count
     return (
         "magbot only answers questions about magnesium and nerve (neuropathic) pain, using one consumer-health "
         f"article and the {studies} studies it cites. You could ask, for example: “Does magnesium help nerve "

@@ -233,7 +233,7 @@ def build_router(
         from magbot.admin.feedback import REASONS, stored_notice
         from magbot.frontends.present import widget_config
 
-        studies = sum(1 for s in bot.knowledge.sources if s.kind == "study")
+        studies = bot.knowledge.study_count
         return widget_config(settings.max_history_messages, stored_notice(store.retention_days), REASONS, studies)
 
     @router.get("/sources", summary="The article and the studies magbot answers from")

@@ -42,10 +42,6 @@ ERROR_MESSAGE = "Sorry, magbot could not answer just now. Please try again in a 
 _E = html.escape
 
 
-def _studies(bot: Magbot) -> int:
-    return sum(1 for s in bot.knowledge.sources if s.kind == "study")
-
-
 def turns_from(answers: list[dict[str, Any]]) -> list[Turn]:
     """The conversation so far, rebuilt from this session's answer objects."""
     turns: list[Turn] = []
@@ -82,7 +78,7 @@ def respond(
         yield history, [*answers, {"question": message, "answer": "", "status": "error"}], ""
         return
     assert answer is not None
-    history[-1]["content"] = as_html(answer, _studies(bot))
+    history[-1]["content"] = as_html(answer, bot.knowledge.study_count)
     yield history, [*answers, answer.model_dump()], ""
 
 
@@ -108,7 +104,7 @@ def build_blocks(bot: Magbot, store: FeedbackStore) -> Any:
 
     kb = bot.knowledge
     notice = stored_notice(store.retention_days)
-    studies = _studies(bot)
+    studies = bot.knowledge.study_count
     header = (
         '<div class="mb-header"><h1>magbot</h1><p><span class="mb-long">Questions about <strong>magnesium and '
         f"nerve pain</strong>, answered only from the article “{_E(kb.sources[0].title)}” and the {studies} "

@@ -34,6 +34,11 @@ class KnowledgeBase:
     def get(self, source_id: str) -> Source:
         return self.by_id[source_id]
 
+    @property
+    def study_count(self) -> int:
+        """How many studies the knowledge holds (the article is not one)."""
+        return sum(1 for s in self.sources if s.kind == "study")
+
     @cached_property
     def by_id(self) -> dict[str, Source]:
         """Sources by id, built once (answers look sources up many times per question)."""

@@ -424,7 +424,7 @@ def _uncited_claim(claim: _ArticleClaim, article: Source) -> Composed:
 
 def decline_text(kb: KnowledgeBase, nearest: Source | None, *, safety: bool) -> str:
     """Why magbot will not answer, where to ask instead, and (only if related) the nearest study."""
-    studies = sum(1 for s in kb.sources if s.kind == "study")
+    studies = kb.study_count
     text = (
         f"The article and the {studies} studies magbot draws on do not cover this question, so magbot will not guess."
     )
