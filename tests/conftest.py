@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from magbot._settings import Settings
-from magbot.index.embed import Embedder, offline_environment
+from magbot.index.embed import Embedder, make_embedder, offline_environment
 from magbot.pipeline import Magbot
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,17 +64,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.server)
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One exported ONNX model for the whole test session (each export takes a few seconds)."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
-def _own_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _own_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_cache: Path) -> None:
     """No MAGBOT_* setting leaks in from the shell, and each test gets its own data folder by default."""
     for name in [n for n in os.environ if n.upper().startswith("MAGBOT_") and n.upper() != "MAGBOT_ARTIFACTS"]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("MAGBOT_DATA_DIR", str(tmp_path / "magbot-data"))
+    monkeypatch.setenv("MAGBOT_MODEL_CACHE_DIR", str(model_cache))
 
 
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    model = Embedder()
+def embedder(model_cache: Path) -> Embedder:
+    model = make_embedder(Settings(model_cache_dir=model_cache))
     model.load()
     return model
 

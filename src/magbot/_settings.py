@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
@@ -33,6 +34,27 @@ class Settings(BaseSettings):
     knowledge_dir: Path = Field(
         default_factory=lambda: bundled("knowledge"),
         description="Folder of knowledge files (default: the bundled one).",
+    )
+    embed_backend: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="What runs the embedding model: onnx (onnxruntime, no torch, fast to start) or torch "
+        "(sentence-transformers). Each has its own index.",
+    )
+    embed_threads: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Threads onnxruntime uses per process (0 = one per core). With one worker per core, 1 is best.",
+    )
+    embed_batch_wait_ms: float = Field(
+        default=2.0,
+        ge=0,
+        le=100,
+        description="When several questions arrive at once, how long to wait to embed them together.",
+    )
+    embed_batch_max: int = Field(default=64, ge=1, le=1024, description="Most texts embedded in one batch.")
+    model_cache_dir: Path | None = Field(
+        default=None, description="Where the exported ONNX model and its hash are kept (default: <data dir>/models)."
     )
     chunk_size: int = Field(default=700, ge=100, le=4000, description="Max characters per passage.")
     chunk_overlap: int = Field(default=0, ge=0, le=1000, description="Characters shared by split passages.")
@@ -149,6 +171,10 @@ class Settings(BaseSettings):
     @property
     def origins(self) -> tuple[str, ...]:
         return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
+
+    @property
+    def model_cache(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
 
     @property
     def index_dir(self) -> Path:

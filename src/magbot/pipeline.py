@@ -14,7 +14,7 @@ import numpy as np
 from magbot._models import Answer, Chunk, Hit, StreamEvent, Turn
 from magbot._settings import Settings
 from magbot.index.chunking import chunk_knowledge, index_text
-from magbot.index.embed import Embedder
+from magbot.index.embed import Embedder, make_embedder
 from magbot.index.ingest import KnowledgeBase, load_knowledge
 from magbot.index.store import BuildReport, VectorStore, http_client, persistent_client, settings_key
 from magbot.stages.banks import Bank, embed_cached, load_banks
@@ -62,7 +62,7 @@ class Magbot:
         self, settings: Settings | None = None, embedder: Embedder | None = None, chat_model: Any = None
     ) -> None:
         self.settings = settings or Settings()
-        self.embedder = embedder or Embedder()
+        self.embedder = embedder or make_embedder(self.settings)
         self.chat_model = chat_model  # a LangChain chat model; built from settings on first use if None
         self._ready: _Ready | None = None
         self._lock = threading.Lock()
@@ -83,10 +83,14 @@ class Magbot:
         return kb, chunks, texts, store
 
     def ingest(self, progress: bool = False) -> BuildReport:
-        """Build the index for the current knowledge files and settings (no work if it is up to date)."""
+        """Build the index for the current knowledge files and settings (no work if it is up to date), then
+        everything answering needs (example embeddings, fitted models), so a server starts from caches."""
         kb, chunks, texts, store = self._plan()
         report = store.build(chunks, texts, self.embedder, progress=progress, source_hashes=kb.file_hashes)
         log.info("index %s: %s chunks (%s)", report.version, report.chunks, "built" if report.built else "reused")
+        with self._lock:
+            self._ready = None
+        self.open()
         return report
 
     def open(self, on_build: Callable[[], None] | None = None) -> BuildReport | None:
@@ -131,7 +135,7 @@ class Magbot:
             if asked
             else np.zeros((0, 384), dtype=np.float32),
         )
-        resources = build_resources(kb, banks)
+        resources = build_resources(kb, banks, cache)
         vectors = store.sentence_vectors()
         vectors.update({f"finding:{s.id}#{i}": v for (s, i, _), v in zip(items, finding_vectors, strict=True)})
         return _Ready(
@@ -143,7 +147,7 @@ class Magbot:
             authors,
             resources,
             FindingIndex.build(items, finding_vectors, chunks, vectors, asked_bank),
-            EmergencyModel(banks, self.settings.urgent_cost, asked_bank.vectors),
+            EmergencyModel(banks, self.settings.urgent_cost, asked_bank.vectors, cache),
         )
 
     @property

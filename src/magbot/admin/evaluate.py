@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from magbot._errors import KnowledgeError
 from magbot._models import Answer, Turn
 from magbot._settings import bundled
+from magbot._yaml import safe_load
 from magbot.pipeline import Magbot
 
 EVAL_DIR = bundled("eval")
@@ -155,7 +156,7 @@ class Report:
 
 def load_items(path: Path = DEFAULT_SET) -> list[EvalItem]:
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw: Any = safe_load(path.read_text(encoding="utf-8"))
         return [EvalItem.model_validate(x) for x in raw]
     except (OSError, yaml.YAMLError, ValueError, TypeError) as exc:
         raise KnowledgeError(path, f"unusable question set: {exc}".splitlines()[0]) from exc

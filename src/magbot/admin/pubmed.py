@@ -19,6 +19,7 @@ import yaml
 from magbot._errors import MagbotError
 from magbot._models import Source
 from magbot._settings import Settings
+from magbot._yaml import safe_load
 
 log = logging.getLogger(__name__)
 
@@ -300,7 +301,7 @@ def refresh_cited(settings: Settings, client: PubMedClient, today: date | None =
         path = settings.knowledge_dir / "studies" / f"{source.id}.md"
         text = path.read_text(encoding="utf-8")
         end = text.index("\n---", 3)
-        head = yaml.safe_load(text[4:end])
+        head = safe_load(text[4:end])
         head["text_source"] = f"PubMed abstract, fetched {stamp} (replaced the hand-written summary)"
         head["findings"] = _findings_for(source, record)
         head["fetched"] = stamp

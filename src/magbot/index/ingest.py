@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from magbot._errors import KnowledgeError
 from magbot._models import Source
+from magbot._yaml import safe_load
 
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n(.*)\Z", re.DOTALL)
 CITE_RE = re.compile(r"\((\d+(?:\s*,\s*\d+)*)\)")
@@ -57,7 +58,7 @@ def _read_file(path: Path, kind: str) -> Source:
     if not match:
         raise KnowledgeError(path, "missing front matter: the file must start with a '---' YAML block")
     try:
-        meta: Any = yaml.safe_load(match.group(1))
+        meta: Any = safe_load(match.group(1))
     except yaml.YAMLError as exc:
         raise KnowledgeError(path, f"front matter is not valid YAML ({exc})".replace("\n", " ")) from exc
     if not isinstance(meta, dict):

@@ -18,10 +18,11 @@ import numpy as np
 import yaml
 
 from magbot._errors import KnowledgeError
+from magbot._yaml import safe_load
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Bank", "Banks", "Thesaurus", "embed_cached", "load_banks"]
+__all__ = ["Bank", "Banks", "Thesaurus", "embed_cached", "fit_cached", "load_banks"]
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def _plain_words(text: str) -> list[str]:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise KnowledgeError(path, "missing (magbot needs it to understand questions)") from exc
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -149,6 +150,37 @@ def embed_cached(
     except OSError as exc:  # a read-only data folder only costs the embedding at the next start
         log.warning("could not cache example embeddings in %s: %s", cache_dir, exc)
     return vectors
+
+
+def fit_cached(
+    name: str, inputs: Sequence[np.ndarray], fit: Callable[[], dict[str, np.ndarray]], cache_dir: Path | None
+) -> dict[str, np.ndarray]:
+    """The parameters of a model fitted on ``inputs``, fitted once and kept in ``cache_dir``.
+
+    The file is named by a hash of the inputs, so changed examples mean a new fit. Serving loads plain
+    arrays and predicts with NumPy: the fitting library (scikit-learn) is imported only to fit.
+    """
+    digest = hashlib.sha256(name.encode())
+    for array in inputs:
+        digest.update(str(array.shape).encode() + str(array.dtype).encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    path = cache_dir / f"fit-{name}-{digest.hexdigest()[:20]}.npz" if cache_dir else None
+    if path is not None:
+        try:
+            with np.load(path) as stored:
+                return {k: stored[k] for k in stored.files}
+        except (OSError, ValueError):
+            pass
+    params = fit()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, **params)  # type: ignore[arg-type]
+            tmp.replace(path)
+        except OSError as exc:
+            log.warning("could not cache the fitted %s model in %s: %s", name, path.parent, exc)
+    return params
 
 
 def load_banks(knowledge_dir: Path, embed: Callable[[Sequence[str]], np.ndarray], model: str, cache_dir: Path) -> Banks:

@@ -11,11 +11,11 @@ lopsided" is one without matching any phrase. A missed emergency costs more than
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import numpy as np
 
-from magbot.stages.banks import Banks
+from magbot.stages.banks import Banks, fit_cached
 from magbot.stages.safety import UrgentCues, normalise, strip_injection, urgent_cues, validate
 
 __all__ = ["EmergencyModel", "Screened", "screen"]
@@ -49,6 +49,12 @@ def _top_mean(sims: np.ndarray, k: int = 3) -> float:
     return float(np.sort(sims)[-k:].mean())
 
 
+def _pairwise(features: np.ndarray) -> np.ndarray:
+    """1, a, b, a², ab, b² for each row (a, b): a boundary that can bend."""
+    a, b = features[:, 0], features[:, 1]
+    return np.column_stack([np.ones_like(a), a, b, a * a, a * b, b * b])
+
+
 class EmergencyModel:
     """P(emergency | message), learnt from labelled examples; decides with a stated cost ratio.
 
@@ -59,11 +65,9 @@ class EmergencyModel:
     embedding keep it sane far from every example: a message about football is near neither group.
     """
 
-    def __init__(self, banks: Banks, cost_ratio: float, questions: np.ndarray | None = None) -> None:
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import PolynomialFeatures, StandardScaler
-
+    def __init__(
+        self, banks: Banks, cost_ratio: float, questions: np.ndarray | None = None, cache_dir: Path | None = None
+    ) -> None:
         bank = banks.emergencies
         is_emergency = np.array([lab.startswith("emergency:") for lab in bank.labels])
         self._positive = bank.vectors[is_emergency]
@@ -74,13 +78,23 @@ class EmergencyModel:
         extra = questions if questions is not None else np.zeros((0, bank.vectors.shape[1]), dtype=np.float32)
         self._ordinary = np.vstack([bank.vectors[~is_emergency], banks.intents.vectors[ordinary_intents], extra])
         self._self_harm = bank.vectors[np.array([lab == "emergency:self_harm" for lab in bank.labels])]
-        examples = np.vstack([self._positive, self._ordinary])
-        labels = np.array([True] * len(self._positive) + [False] * len(self._ordinary))
-        features = np.array([self._features(v, skip=i) for i, v in enumerate(examples)])
-        self._model: Any = make_pipeline(PolynomialFeatures(2), StandardScaler(), LogisticRegression(max_iter=2000))
-        self._model.fit(features, labels)
+        params = fit_cached("emergency", [self._positive, self._ordinary], self._fit, cache_dir)
+        self._mean, self._scale = params["mean"], params["scale"]
+        self._coef, self._intercept = params["coef"], float(params["intercept"][0])
         # Flag when P(emergency) * cost_of_missing > P(ordinary) * cost_of_false_alarm.
         self.threshold = 1.0 / (1.0 + cost_ratio)
+
+    def _fit(self) -> dict[str, np.ndarray]:
+        """Standardised pairwise terms of the two features, then a logistic regression (scikit-learn)."""
+        from sklearn.linear_model import LogisticRegression
+
+        examples = np.vstack([self._positive, self._ordinary])
+        labels = np.array([True] * len(self._positive) + [False] * len(self._ordinary))
+        terms = _pairwise(np.array([self._features(v, skip=i) for i, v in enumerate(examples)]))
+        mean, scale = terms.mean(axis=0), terms.std(axis=0)
+        scale[scale == 0] = 1.0
+        model = LogisticRegression(max_iter=2000).fit((terms - mean) / scale, labels)
+        return {"mean": mean, "scale": scale, "coef": model.coef_[0], "intercept": model.intercept_}
 
     def _features(self, vector: np.ndarray, skip: int | None = None) -> list[float]:
         pos = self._positive @ vector
@@ -93,7 +107,8 @@ class EmergencyModel:
         return [_top_mean(pos), _top_mean(neg)]
 
     def probability(self, vector: np.ndarray) -> float:
-        return float(self._model.predict_proba(np.array([self._features(vector)]))[0, 1])
+        z = float((((_pairwise(np.array([self._features(vector)])) - self._mean) / self._scale) @ self._coef)[0])
+        return float(1.0 / (1.0 + np.exp(-(z + self._intercept))))
 
     def kind(self, vector: np.ndarray, cues: UrgentCues) -> str | None:
         """ "self-harm", "emergency" or None: the phrase cues first, then the meaning."""

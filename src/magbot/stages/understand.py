@@ -21,13 +21,13 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
 
 import numpy as np
 
 from magbot._models import Turn
 from magbot.index.ingest import KnowledgeBase
-from magbot.stages.banks import Banks
+from magbot.stages.banks import Banks, fit_cached
 from magbot.text import KNOWN_WORD_ZIPF, STOPWORDS, Vocabulary, content_terms, english_correction, stem, words, zipf
 
 __all__ = ["Resources", "Understanding", "build_resources", "named_sources", "understand"]
@@ -56,19 +56,30 @@ def word_stem(word: str) -> str:
 
 
 class SubjectModel:
-    """P(a word names a subject rather than chat), from the labelled words in ``words.yaml``."""
+    """P(a word names a subject rather than chat), from the labelled words in ``words.yaml``.
 
-    def __init__(self, banks: Banks) -> None:
-        from sklearn.linear_model import LogisticRegression
+    A logistic regression (scikit-learn) fitted once per set of examples; its weights are cached, and
+    predicting is one dot product.
+    """
 
+    def __init__(self, banks: Banks, cache_dir: Path | None = None) -> None:
         bank = banks.words
-        self._model: Any = LogisticRegression(max_iter=2000)
-        self._model.fit(bank.vectors, np.array([lab == "subject" for lab in bank.labels]))
+        labels = np.array([lab == "subject" for lab in bank.labels])
+
+        def fit() -> dict[str, np.ndarray]:
+            from sklearn.linear_model import LogisticRegression
+
+            model = LogisticRegression(max_iter=2000).fit(bank.vectors, labels)
+            return {"coef": model.coef_[0], "intercept": model.intercept_}
+
+        params = fit_cached("subject", [bank.vectors, labels], fit, cache_dir)
+        self._coef = params["coef"].astype(np.float64)
+        self._intercept = float(params["intercept"][0])
 
     def is_subject(self, vectors: np.ndarray) -> list[bool]:
         if not len(vectors):
             return []
-        return [bool(p >= 0.5) for p in self._model.predict_proba(vectors)[:, 1]]
+        return [bool(z >= 0.0) for z in vectors.astype(np.float64) @ self._coef + self._intercept]
 
 
 @dataclass(frozen=True)
@@ -84,7 +95,7 @@ class Resources:
     intents: IntentModel
 
 
-def build_resources(kb: KnowledgeBase, banks: Banks) -> Resources:
+def build_resources(kb: KnowledgeBase, banks: Banks, cache_dir: Path | None = None) -> Resources:
     meta = [" ".join([s.title, *s.authors, *s.aliases, s.journal or "", s.study_type or ""]) for s in kb.sources]
     finding_text = [f.text + " " + f.outcome for s in kb.sources for f in s.findings]
     every = " ".join([s.body for s in kb.sources] + meta + finding_text)
@@ -97,7 +108,7 @@ def build_resources(kb: KnowledgeBase, banks: Banks) -> Resources:
         vocabulary=Vocabulary(all_words | {stem(w) for w in all_words}),
         stems=frozenset(word_stem(w) for w in all_words | asked),
         study_stems=frozenset(word_stem(w) for w in words(studies)),
-        subjects=SubjectModel(banks),
+        subjects=SubjectModel(banks, cache_dir),
         intents=IntentModel(banks),
     )
 

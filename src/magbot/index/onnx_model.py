@@ -1,0 +1,189 @@
+"""The ONNX backend: the bundled model exported once to ONNX, then run by onnxruntime without torch.
+
+The export (PyTorch's ONNX exporter) runs in a child process, ``python -m magbot.index.onnx_model``, so
+the process that serves never imports torch, even on the first start. The file is cached in the model
+cache folder (``MAGBOT_MODEL_CACHE_DIR``, default ``<data dir>/models``) under a name made from a hash of
+the model's files and of this export recipe; a lock lets several workers starting at once export it once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from magbot._errors import ConfigError
+from magbot.index.embed import MODEL_NAME, Embedder, offline_environment, source_hash
+
+log = logging.getLogger(__name__)
+
+__all__ = ["OnnxEmbedder", "export"]
+
+EXPORT_RECIPE = "torch.onnx-opset17-ortext-v1"  # change when the export below changes: the file name follows it
+EXPORT_TIMEOUT = 900.0  # seconds
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def export(model_dir: Path, dest: Path) -> None:
+    """Write the transformer of ``model_dir`` to ``dest`` as ONNX (token vectors; pooling is done here)."""
+    offline_environment()
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager").eval()
+
+    class TokenVectors(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.last_hidden_state
+
+    # Trace with padding in the batch, so the graph keeps the attention-mask path that padded batches need.
+    ids = torch.tensor([[101, 2054, 2003, 1037, 3231, 102], [101, 7592, 102, 0, 0, 0]], dtype=torch.long)
+    mask = (ids != 0).long()
+    axes = {0: "batch", 1: "tokens"}
+    with torch.no_grad():
+        torch.onnx.export(
+            TokenVectors(model),
+            (ids, mask, torch.zeros_like(ids)),
+            str(dest),
+            input_names=list(_INPUTS),
+            output_names=["token_vectors"],
+            dynamic_axes={name: axes for name in (*_INPUTS, "token_vectors")},
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def _export_in_child(model_dir: Path, dest: Path) -> None:
+    tmp = dest.with_suffix(f".{os.getpid()}.partial")
+    started = time.monotonic()
+    log.info("exporting the embedding model to ONNX once (a few seconds): %s", dest)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "magbot.index.onnx_model", str(model_dir), str(tmp)],
+            capture_output=True,
+            text=True,
+            timeout=EXPORT_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"exporting the embedding model to ONNX took over {EXPORT_TIMEOUT:.0f} s") from exc
+    if done.returncode != 0 or not tmp.is_file():
+        tmp.unlink(missing_ok=True)
+        lines = [ln for ln in (done.stderr or "").splitlines() if ln.strip()]
+        raise ConfigError(f"exporting the embedding model to ONNX failed: {lines[-1] if lines else done.returncode}")
+    tmp.replace(dest)
+    log.info("exported in %.1f s", time.monotonic() - started)
+
+
+class OnnxEmbedder(Embedder):
+    """all-MiniLM-L6-v2 on onnxruntime: tokenizers, the exported transformer, mean pooling, L2 norm."""
+
+    backend = "onnx"
+    variant = EXPORT_RECIPE
+
+    def __init__(self, model_dir: Path | None = None, cache_dir: Path | None = None, threads: int = 0) -> None:
+        super().__init__(model_dir, cache_dir)
+        self.threads = threads
+
+    @property
+    def onnx_path(self) -> Path:
+        digest = source_hash(self.model_dir, self.cache_dir)[:16]
+        return self.cache_dir / f"{MODEL_NAME}-{digest}-{EXPORT_RECIPE}.onnx"
+
+    def ensure_exported(self) -> Path:
+        path = self.onnx_path
+        if path.is_file():
+            return path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with (path.parent / ".export.lock").open("w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be exporting the same file
+                if not path.is_file():
+                    _export_in_child(self.model_dir, path)
+        except OSError as exc:
+            raise ConfigError(f"cannot write the ONNX model to {path.parent}: {exc}") from exc
+        return path
+
+    def _load(self) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        path = self.ensure_exported()
+        config = _sentence_config(self.model_dir)
+        tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        tokenizer.enable_truncation(max_length=int(config.get("max_seq_length", 256)))
+        pad_id = tokenizer.token_to_id("[PAD]")
+        tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")
+        self._tokenizer = tokenizer
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own types for a damaged file
+            raise ConfigError(f"cannot load the ONNX model {path} ({exc}); delete it to export it again") from exc
+        log.info("loaded embedding model (onnxruntime, %s threads) from %s", self.threads or "default", path)
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad less
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            chosen = order[start : start + batch_size]
+            out[chosen] = self._run([texts[i] for i in chosen])
+        return out
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        encoded = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        tokens = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (tokens * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        result: np.ndarray = pooled / np.clip(norms, 1e-12, None)
+        return result
+
+
+def _sentence_config(model_dir: Path) -> dict[str, Any]:
+    import json
+
+    try:
+        data = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def optimise(raw: Path, dest: Path) -> None:
+    """Save the graph as onnxruntime optimises it (the portable "extended" level), so loading is quicker."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = str(dest)
+    ort.InferenceSession(str(raw), options, providers=["CPUExecutionProvider"])
+
+
+if __name__ == "__main__":  # the child process of _export_in_child
+    raw_path = Path(sys.argv[2]).with_suffix(".raw.onnx")
+    try:
+        export(Path(sys.argv[1]), raw_path)
+        optimise(raw_path, Path(sys.argv[2]))
+    finally:
+        raw_path.unlink(missing_ok=True)
