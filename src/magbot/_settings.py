@@ -35,10 +35,11 @@ class Settings(BaseSettings):
         default_factory=lambda: bundled("knowledge"),
         description="Folder of knowledge files (default: the bundled one).",
     )
-    embed_backend: Literal["onnx", "torch"] = Field(
+    embed_backend: Literal["onnx", "onnx-int8", "torch"] = Field(
         default="onnx",
-        description="What runs the embedding model: onnx (onnxruntime, no torch, fast to start) or torch "
-        "(sentence-transformers). Each has its own index.",
+        description="What runs the embedding model: onnx (onnxruntime, no torch, fast to start), onnx-int8 (the "
+        "same with 8-bit weights: smaller and faster, slightly different vectors) or torch (sentence-transformers). "
+        "Each has its own index.",
     )
     embed_threads: int = Field(
         default=1,

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import math
+import os
 import re
+import threading
 from collections.abc import Iterable
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
+
+log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
 
@@ -42,9 +49,18 @@ def content_terms(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
 
 
-@cache
+_ENGLISH_LOCK = threading.Lock()
+
+
 def _english() -> Any:
-    """An English dictionary (pyspellchecker), loaded once; read-only afterwards."""
+    """An English dictionary (pyspellchecker), loaded once, by one thread (it takes ~30 MB: twenty threads
+    asking at once must not each build one); read-only afterwards."""
+    with _ENGLISH_LOCK:
+        return _load_english()
+
+
+@cache
+def _load_english() -> Any:
     from spellchecker import SpellChecker
 
     return SpellChecker(distance=1)
@@ -63,6 +79,52 @@ def zipf(word: str) -> float:
 KNOWN_WORD_ZIPF = 2.5
 
 
+class CommonWords:
+    """The English words at least ``KNOWN_WORD_ZIPF`` common, as one set.
+
+    wordfreq's full English list takes about 50 MB in memory; the ~54,000 words above the threshold are
+    taken from it once and kept in a small file in ``cache_dir``, so a serving process never loads the list.
+    Words other than plain lower-case letters (rare here) are still asked of wordfreq.
+    """
+
+    def __init__(self, known: frozenset[str]) -> None:
+        self._known = known
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str):
+            return False
+        if word.isascii() and word.isalpha() and word.islower():
+            return word in self._known
+        return zipf(word) >= KNOWN_WORD_ZIPF
+
+    @classmethod
+    def load(cls, cache_dir: Path | None) -> CommonWords:
+        import wordfreq
+
+        name = f"common-words-{getattr(wordfreq, '__version__', 'x')}-{KNOWN_WORD_ZIPF}.txt"
+        path = cache_dir / name if cache_dir else None
+        if path is not None:
+            try:
+                return cls(frozenset(path.read_text(encoding="utf-8").split()))
+            except OSError:
+                pass
+        table = wordfreq.get_frequency_dict("en", "large")
+        known = frozenset(
+            w
+            for w, f in table.items()
+            if w.isascii() and w.isalpha() and round(math.log10(f) + 9, 2) >= KNOWN_WORD_ZIPF
+        )
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text("\n".join(sorted(known)), encoding="utf-8")
+                tmp.replace(path)
+            except OSError as exc:
+                log.warning("could not cache the common-word list in %s: %s", path.parent, exc)
+        return cls(known)
+
+
 def english_correction(word: str) -> str | None:
     """The everyday English word that ``word`` is most likely a misspelling of (edit distance 1), or None."""
     english = _english()
@@ -75,8 +137,9 @@ def english_correction(word: str) -> str | None:
 class Vocabulary:
     """Known words, with typo correction for words it does not know."""
 
-    def __init__(self, terms: Iterable[str]) -> None:
+    def __init__(self, terms: Iterable[str], common: CommonWords | None = None) -> None:
         self.terms = frozenset(terms)
+        self.common = common
         self._sorted = sorted(self.terms)
         self._prefixes = frozenset(t[:6] for t in self._sorted if len(t) >= 6)
 
@@ -88,7 +151,7 @@ class Vocabulary:
         a word the corpus uses, so an unknown drug name is never turned into a different known one.
         """
         english = _english()
-        if word in english or zipf(word) >= KNOWN_WORD_ZIPF:
+        if word in english or (word in self.common if self.common else zipf(word) >= KNOWN_WORD_ZIPF):
             return None
         near = [w for w in english.edit_distance_1(word) if w in self.terms]
         if near:

@@ -188,5 +188,7 @@ def make_embedder(settings: Settings) -> Embedder:
     else:
         from magbot.index.onnx_model import OnnxEmbedder
 
-        inner = OnnxEmbedder(cache_dir=settings.model_cache, threads=settings.embed_threads)
+        inner = OnnxEmbedder(
+            cache_dir=settings.model_cache, threads=settings.embed_threads, int8=settings.embed_backend == "onnx-int8"
+        )
     return BatchingEmbedder(inner, wait_ms=settings.embed_batch_wait_ms, max_texts=settings.embed_batch_max)

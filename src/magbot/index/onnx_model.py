@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -26,9 +27,10 @@ log = logging.getLogger(__name__)
 
 __all__ = ["OnnxEmbedder", "export"]
 
-EXPORT_RECIPE = "torch.onnx-opset17-ortext-v1"  # change when the export below changes: the file name follows it
+EXPORT_RECIPE = "torch.onnx-opset17-ortext-v2"  # change when the export below changes: the file name follows it
 EXPORT_TIMEOUT = 900.0  # seconds
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_MODEL_FILE = "model.onnx"  # the graph; its weights are in model.onnx.data beside it
 
 
 def export(model_dir: Path, dest: Path) -> None:
@@ -65,23 +67,25 @@ def export(model_dir: Path, dest: Path) -> None:
         )
 
 
-def _export_in_child(model_dir: Path, dest: Path) -> None:
-    tmp = dest.with_suffix(f".{os.getpid()}.partial")
+def _export_in_child(model_dir: Path, dest: Path, int8: bool) -> None:
+    """Export into a folder next to ``dest`` and rename it into place: a model is there whole or not at all."""
+    tmp = dest.with_name(f"{dest.name}.{os.getpid()}.partial")
     started = time.monotonic()
     log.info("exporting the embedding model to ONNX once (a few seconds): %s", dest)
+    shutil.rmtree(tmp, ignore_errors=True)
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "magbot.index.onnx_model", str(model_dir), str(tmp)],
+            [sys.executable, "-m", "magbot.index.onnx_model", str(model_dir), str(tmp), "int8" if int8 else "fp32"],
             capture_output=True,
             text=True,
             timeout=EXPORT_TIMEOUT,
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        tmp.unlink(missing_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
         raise ConfigError(f"exporting the embedding model to ONNX took over {EXPORT_TIMEOUT:.0f} s") from exc
-    if done.returncode != 0 or not tmp.is_file():
-        tmp.unlink(missing_ok=True)
+    if done.returncode != 0 or not (tmp / _MODEL_FILE).is_file():
+        shutil.rmtree(tmp, ignore_errors=True)
         lines = [ln for ln in (done.stderr or "").splitlines() if ln.strip()]
         raise ConfigError(f"exporting the embedding model to ONNX failed: {lines[-1] if lines else done.returncode}")
     tmp.replace(dest)
@@ -94,27 +98,34 @@ class OnnxEmbedder(Embedder):
     backend = "onnx"
     variant = EXPORT_RECIPE
 
-    def __init__(self, model_dir: Path | None = None, cache_dir: Path | None = None, threads: int = 0) -> None:
+    def __init__(
+        self, model_dir: Path | None = None, cache_dir: Path | None = None, threads: int = 0, int8: bool = False
+    ) -> None:
         super().__init__(model_dir, cache_dir)
         self.threads = threads
+        self.int8 = int8
+        if int8:  # weights stored as 8-bit integers: a different model, with its own index
+            self.backend = "onnx-int8"
 
     @property
     def onnx_path(self) -> Path:
+        """The exported graph (``model.onnx``) in a folder named by the model's hash, recipe and precision."""
         digest = source_hash(self.model_dir, self.cache_dir)[:16]
-        return self.cache_dir / f"{MODEL_NAME}-{digest}-{EXPORT_RECIPE}.onnx"
+        kind = "int8" if self.int8 else "fp32"
+        return self.cache_dir / f"{MODEL_NAME}-{digest}-{EXPORT_RECIPE}-{kind}" / _MODEL_FILE
 
     def ensure_exported(self) -> Path:
         path = self.onnx_path
         if path.is_file():
             return path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with (path.parent / ".export.lock").open("w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be exporting the same file
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            with (self.cache_dir / ".export.lock").open("w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be exporting the same model
                 if not path.is_file():
-                    _export_in_child(self.model_dir, path)
+                    _export_in_child(self.model_dir, path.parent, self.int8)
         except OSError as exc:
-            raise ConfigError(f"cannot write the ONNX model to {path.parent}: {exc}") from exc
+            raise ConfigError(f"cannot write the ONNX model to {self.cache_dir}: {exc}") from exc
         return path
 
     def _load(self) -> None:
@@ -133,6 +144,7 @@ class OnnxEmbedder(Embedder):
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        options.enable_cpu_mem_arena = False  # the arena keeps the peak of every batch size for good
         try:
             self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own types for a damaged file
@@ -171,19 +183,34 @@ def _sentence_config(model_dir: Path) -> dict[str, Any]:
 
 
 def optimise(raw: Path, dest: Path) -> None:
-    """Save the graph as onnxruntime optimises it (the portable "extended" level), so loading is quicker."""
+    """Save the graph as onnxruntime optimises it (the portable "extended" level), with the weights in a file
+    of their own: onnxruntime maps that file instead of copying it, so loading is quicker and leaner."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
     options.optimized_model_filepath = str(dest)
+    options.add_session_config_entry("session.optimized_model_external_initializers_file_name", dest.name + ".data")
+    options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
     ort.InferenceSession(str(raw), options, providers=["CPUExecutionProvider"])
 
 
-if __name__ == "__main__":  # the child process of _export_in_child
-    raw_path = Path(sys.argv[2]).with_suffix(".raw.onnx")
+def quantise(raw: Path, dest: Path) -> None:
+    """Dynamic int8 quantisation of the weights, one scale per output channel (onnxruntime's quantiser)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(raw), str(dest), weight_type=QuantType.QInt8, per_channel=True)
+
+
+if __name__ == "__main__":  # the child process of _export_in_child: python -m ... MODEL_DIR OUT_DIR fp32|int8
+    out = Path(sys.argv[2])
+    out.mkdir(parents=True)
+    raw_path, int8_path = out / "raw.onnx", out / "int8.onnx"
     try:
         export(Path(sys.argv[1]), raw_path)
-        optimise(raw_path, Path(sys.argv[2]))
+        if sys.argv[3] == "int8":
+            quantise(raw_path, int8_path)
+        optimise(int8_path if sys.argv[3] == "int8" else raw_path, out / _MODEL_FILE)
     finally:
         raw_path.unlink(missing_ok=True)
+        int8_path.unlink(missing_ok=True)

@@ -28,7 +28,7 @@ import numpy as np
 from magbot._models import Turn
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Banks, fit_cached
-from magbot.text import KNOWN_WORD_ZIPF, STOPWORDS, Vocabulary, content_terms, english_correction, stem, words, zipf
+from magbot.text import STOPWORDS, CommonWords, Vocabulary, content_terms, english_correction, stem, words
 
 __all__ = ["Resources", "Understanding", "build_resources", "named_sources", "understand"]
 
@@ -89,6 +89,7 @@ class Resources:
     kb: KnowledgeBase
     banks: Banks
     vocabulary: Vocabulary  # every word of the knowledge files (for spelling towards them)
+    common: CommonWords  # everyday English words (never treated as typos)
     stems: frozenset[str]  # Snowball stems of every word of the knowledge files and their metadata
     study_stems: frozenset[str]  # stems of the studies' own text (safety topics are checked against these)
     subjects: SubjectModel
@@ -101,11 +102,14 @@ def build_resources(kb: KnowledgeBase, banks: Banks, cache_dir: Path | None = No
     every = " ".join([s.body for s in kb.sources] + meta + finding_text)
     studies = " ".join([s.body for s in kb.sources if s.kind == "study"] + finding_text)
     all_words = set(words(every))
+    common = CommonWords.load(cache_dir)
+    english_correction("magnesum")  # load the spelling dictionary now, not in the first questions' threads
     asked = set(words(" ".join(q for s in kb.sources for q in s.questions)))  # covered by definition (not spelling)
     return Resources(
         kb=kb,
         banks=banks,
-        vocabulary=Vocabulary(all_words | {stem(w) for w in all_words}),
+        vocabulary=Vocabulary(all_words | {stem(w) for w in all_words}, common),
+        common=common,
         stems=frozenset(word_stem(w) for w in all_words | asked),
         study_stems=frozenset(word_stem(w) for w in words(studies)),
         subjects=SubjectModel(banks, cache_dir),
@@ -234,7 +238,7 @@ def _verb_or_adverb(word: str) -> bool:
     return False
 
 
-def _names(text: str) -> set[str]:
+def _names(text: str, common: CommonWords) -> set[str]:
     """Words typed as names: acronyms ("MS", "IBS") and capitalised words inside a sentence ("Swisse")."""
     out: set[str] = set()
     shouting = sum(1 for t in re.findall(r"[A-Za-z]{2,}", text) if t.isupper()) >= 3  # caps for emphasis
@@ -242,7 +246,7 @@ def _names(text: str) -> set[str]:
         token, start = match.group(0), match.start()
         before = text[:start].rstrip()
         sentence_start = not before or before[-1] in '.!?:;"“(' or before.endswith("\n")
-        emphasis = len(token) >= 4 and zipf(token.lower()) >= KNOWN_WORD_ZIPF  # "PROVE": a word, not an acronym
+        emphasis = len(token) >= 4 and token.lower() in common  # "PROVE": a word, not an acronym
         if (token.isupper() and 2 <= len(token) <= 6 and token != "I" and not shouting and not emphasis) or (
             token[0].isupper() and token[1:].islower() and not sentence_start
         ):
@@ -263,7 +267,7 @@ def _unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
     def known(word: str) -> bool:
         return word in by_synonym or word_stem(word) in res.stems or res.vocabulary.covers(stem(word))
 
-    names = _names(text)
+    names = _names(text, res.common)
     found_names: list[str] = []
     out: list[str] = []
     for word in words(text):
@@ -282,7 +286,7 @@ def _unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
             continue  # subjects are things (nouns): "swallowing", "diagnosed", "honestly" are how it is said
         if word.isalpha() and res.vocabulary.spell(word):  # a misspelling of a word the sources use
             continue
-        fixed = english_correction(word) if zipf(word) < KNOWN_WORD_ZIPF else None
+        fixed = english_correction(word) if word not in res.common else None
         if fixed and known(fixed):  # a misspelling of a lay word the sources cover ("circulaton")
             continue
         out.append(fixed or word)
