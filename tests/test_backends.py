@@ -131,10 +131,34 @@ def test_the_default_backend_exports_once_into_the_model_cache(tmp_path: Path) -
     settings = Settings(data_dir=tmp_path / "data", model_cache_dir=tmp_path / "models")
     first = make_embedder(settings)
     vector = first.embed_one("magnesium and nerve pain")
-    exported = list((tmp_path / "models").glob("*.onnx"))
+    exported = list((tmp_path / "models").glob("*/model.onnx"))
     assert len(exported) == 1 and first.backend == "onnx"
+    assert (exported[0].parent / "model.onnx.data").is_file()  # the weights, mapped rather than copied
     stamp = exported[0].stat().st_mtime_ns
     second = make_embedder(settings)
     assert second.name == first.name
     assert float(second.embed_one("magnesium and nerve pain") @ vector) >= 0.99999
     assert exported[0].stat().st_mtime_ns == stamp  # reused, not exported again
+
+
+def test_the_cached_common_word_list_answers_as_wordfreq_does(tmp_path: Path) -> None:
+    from wordfreq import get_frequency_dict, zipf_frequency
+
+    from magbot.text import KNOWN_WORD_ZIPF, CommonWords
+
+    built = CommonWords.load(tmp_path)  # from wordfreq, then written to the cache
+    cached = CommonWords.load(tmp_path)  # from the file
+    assert len(list(tmp_path.glob("common-words-*.txt"))) == 1
+    table = sorted(get_frequency_dict("en", "large"))
+    sample = [*table[::97], "mag", "lol", "atm", "prediabetic", "gabapentin", "naturopath", "magnesum", "PROVE", "it's"]
+    for word in sample:
+        expected = zipf_frequency(word, "en") >= KNOWN_WORD_ZIPF
+        assert (word in built) == expected == (word in cached), word
+
+
+def test_chunks_are_cached_by_knowledge_and_settings(tmp_path: Path, knowledge_copy: Path) -> None:
+    kb = load_knowledge(knowledge_copy)
+    fresh = chunk_knowledge(kb, 700, 0, tmp_path)
+    assert chunk_knowledge(kb, 700, 0, tmp_path) == fresh == chunk_knowledge(kb, 700, 0)
+    assert chunk_knowledge(kb, 400, 0, tmp_path) != fresh
+    assert len(list(tmp_path.glob("chunks-*.json"))) == 2

@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     model_cache_dir: Path | None = Field(
         default=None, description="Where the exported ONNX model and its hash are kept (default: <data dir>/models)."
     )
+    worker_threads: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Questions one server process works on at once (more wait their turn; each extra thread costs "
+        "memory, and answering is CPU work).",
+    )
     chunk_size: int = Field(default=700, ge=100, le=4000, description="Max characters per passage.")
     chunk_overlap: int = Field(default=0, ge=0, le=1000, description="Characters shared by split passages.")
     top_k: int = Field(default=6, ge=1, le=30, description="Passages kept after fusion.")

@@ -71,7 +71,7 @@ class Magbot:
     def _plan(self) -> tuple[KnowledgeBase, list[Chunk], list[str], VectorStore]:
         s = self.settings
         kb = load_knowledge(s.knowledge_dir)
-        chunks = chunk_knowledge(kb, s.chunk_size, s.chunk_overlap)
+        chunks = chunk_knowledge(kb, s.chunk_size, s.chunk_overlap, s.data_dir / "cache")
         texts = [index_text(c, kb.by_id[c.source_id]) for c in chunks]
         key = settings_key(self.embedder.name, s.chunk_size, s.chunk_overlap)
         if s.chroma_url:

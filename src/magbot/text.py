@@ -99,15 +99,17 @@ class CommonWords:
 
     @classmethod
     def load(cls, cache_dir: Path | None) -> CommonWords:
-        import wordfreq
+        from importlib.metadata import version
 
-        name = f"common-words-{getattr(wordfreq, '__version__', 'x')}-{KNOWN_WORD_ZIPF}.txt"
+        name = f"common-words-{version('wordfreq')}-{KNOWN_WORD_ZIPF}.txt"
         path = cache_dir / name if cache_dir else None
         if path is not None:
             try:
                 return cls(frozenset(path.read_text(encoding="utf-8").split()))
             except OSError:
                 pass
+        import wordfreq
+
         table = wordfreq.get_frequency_dict("en", "large")
         known = frozenset(
             w

@@ -8,6 +8,7 @@ from importlib import resources
 from typing import Any
 
 from magbot._errors import MagbotError
+from magbot._memory import return_freed_memory
 from magbot._settings import Settings
 from magbot.admin.feedback import FeedbackStore
 from magbot.frontends.websecurity import (
@@ -131,6 +132,7 @@ async def _json(send: Any, status: int, data: dict[str, Any], extra: list[tuple[
 
 def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
     offline_environment()
+    return_freed_memory()  # a server's memory stays near what it uses, not its largest batch so far
     import gradio as gr
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
@@ -171,8 +173,16 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
         log.error("cannot answer: %s", exc)  # the detail stays in the log, never in a reply
         return JSONResponse({"detail": UNAVAILABLE}, status_code=503)
 
+    threads_set = False
+
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Any:
+        nonlocal threads_set
+        if not threads_set:  # answers are CPU work: a few threads per worker, not anyio's default of 40
+            import anyio.to_thread
+
+            anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+            threads_set = True
         if request.url.path.startswith(_UPLOADS):  # the chat takes no files
             response: Any = JSONResponse({"detail": "Uploads are not accepted."}, status_code=403)
         elif not docs and request.url.path.rstrip("/") in _DOCS:  # also the mounted Gradio app's own schema

@@ -8,14 +8,19 @@ citation covers are evidence for the article itself.
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import os
 import re
 from collections.abc import Iterable
-from dataclasses import replace
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
 
 from magbot._models import Chunk, Sentence, Source
 from magbot.index.ingest import CITE_RE, KnowledgeBase
+
+log = logging.getLogger(__name__)
 
 CHUNKER_VERSION = "3"
 _ABBREVIATIONS = ("et al.", "e.g.", "i.e.", "vs.", "approx.", "Dr.", "No.", "Fig.")
@@ -111,6 +116,8 @@ def _make_chunk(source: Source, section: str, text: str, position: int, fallback
 
 
 def chunk_source(source: Source, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
@@ -134,8 +141,36 @@ def chunk_source(source: Source, chunk_size: int, chunk_overlap: int) -> list[Ch
     return chunks
 
 
-def chunk_knowledge(kb: KnowledgeBase, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
-    return [c for s in kb.sources for c in chunk_source(s, chunk_size, chunk_overlap)]
+def chunk_knowledge(
+    kb: KnowledgeBase, chunk_size: int, chunk_overlap: int, cache_dir: Path | None = None
+) -> list[Chunk]:
+    """Every source's passages. With ``cache_dir``, kept there as JSON named by a hash of the knowledge files
+    and the chunking settings, so a server starts without the splitter (and LangChain) when nothing changed."""
+    key = hashlib.sha256(f"{CHUNKER_VERSION}|{chunk_size}|{chunk_overlap}|{kb.fingerprint}".encode()).hexdigest()
+    path = cache_dir / f"chunks-{key[:20]}.json" if cache_dir else None
+    if path is not None:
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+            return [_chunk_from(row) for row in rows]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    chunks = [c for s in kb.sources for c in chunk_source(s, chunk_size, chunk_overlap)]
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps([asdict(c) for c in chunks]), encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:
+            log.warning("could not cache passages in %s: %s", path.parent, exc)
+    return chunks
+
+
+def _chunk_from(row: dict[str, Any]) -> Chunk:
+    sentences = tuple(Sentence(s["text"], tuple(s["supports"])) for s in row["sentences"])
+    return Chunk(
+        row["id"], row["source_id"], row["section"], row["text"], row["position"], tuple(row["cites"]), sentences
+    )
 
 
 def index_text(chunk: Chunk, source: Source) -> str:
