@@ -1,9 +1,10 @@
 """Load test of the HTTP API on loopback: N concurrent users asking for a fixed time (bounded).
 
-    .venv/bin/python bench/load.py [--users 20] [--seconds 30] [--rate-limit 100000/minute] [--url URL]
+    .venv/bin/python bench/load.py [--users 20] [--seconds 30] [--workers 2] [--backend onnx] [--url URL]
 
-Without --url it starts ``magbot serve`` on a free loopback port itself (one uvicorn worker) and stops it
-after. Prints sustained answers per second, latency p50/p95, and errors other than deliberate 429s.
+Without --url it starts ``magbot serve`` on a free loopback port itself (``--workers`` uvicorn workers,
+default 1) and stops it after. Prints sustained answers per second, latency p50/p95, errors other than
+deliberate 429s, and the peak RSS of each worker.
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ QUESTIONS = [
 ]
 
 
-def start_server(rate_limit: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(rate_limit: str, workers: int, backend: str | None) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "MAGBOT_RATE_LIMIT": rate_limit, "MAGBOT_PORT": str(port)}
+    if backend:
+        env["MAGBOT_EMBED_BACKEND"] = backend
     proc = subprocess.Popen(
         [sys.executable, "-m", "magbot.frontends.cli", "serve", "--workers", str(workers)],
         env=env,
@@ -53,6 +56,30 @@ def start_server(rate_limit: str, workers: int) -> tuple[subprocess.Popen[bytes]
             time.sleep(0.5)
     proc.kill()
     raise SystemExit("the server did not start")
+
+
+def worker_peaks(pid: int) -> list[float]:
+    """Peak RSS (MB) of the processes that answer: the server itself, or its workers when it has several."""
+
+    def children(p: int) -> list[int]:
+        try:
+            with open(f"/proc/{p}/task/{p}/children", encoding="ascii") as fh:
+                return [int(c) for c in fh.read().split()]
+        except OSError:
+            return []
+
+    def peak(p: int) -> float:
+        try:
+            with open(f"/proc/{p}/status", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    found = [c for c in children(pid) if peak(c) > 150] or [pid]  # workers hold the model; helpers do not
+    return [peak(p) for p in found]
 
 
 async def user(client: httpx.AsyncClient, n: int, stop: float, latencies: list[float], codes: list[int]) -> None:
@@ -87,13 +114,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--rate-limit", default="100000/minute", help="server's limit (one client IP here)")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--backend", help="MAGBOT_EMBED_BACKEND for the server it starts (onnx, onnx-int8, torch)")
     parser.add_argument("--url", help="an already running server (loopback only)")
     args = parser.parse_args()
     if args.url and not args.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         raise SystemExit("load tests only target loopback addresses")
-    proc, url = (None, args.url) if args.url else start_server(args.rate_limit, args.workers)
+    proc, url = (None, args.url) if args.url else start_server(args.rate_limit, args.workers, args.backend)
     try:
         latencies, codes, elapsed = asyncio.run(run(url, args.users, min(args.seconds, 300)))
+        peaks = worker_peaks(proc.pid) if proc else []
     finally:
         if proc:
             proc.terminate()
@@ -102,11 +131,17 @@ def main() -> None:
     limited = sum(1 for c in codes if c == 429)
     errors = len(codes) - ok - limited
     q = statistics.quantiles(latencies, n=20) if len(latencies) >= 20 else [float("nan")] * 19
-    print(f"load: {args.users} users, {elapsed:.0f} s, {args.workers} worker(s), rate limit {args.rate_limit}")
+    backend = args.backend or os.environ.get("MAGBOT_EMBED_BACKEND", "default")
+    print(
+        f"load: {args.users} users, {elapsed:.0f} s, {args.workers} worker(s), backend {backend}, "
+        f"rate limit {args.rate_limit}"
+    )
     print(
         f"answers/s {ok / elapsed:.1f}  p50 {statistics.median(latencies):.0f} ms  p95 {q[18]:.0f} ms  "
         f"ok {ok}  429 {limited}  errors {errors}"
     )
+    if peaks:
+        print("peak RSS per worker: " + ", ".join(f"{mb:.0f} MB" for mb in peaks))
     if errors:
         sys.exit(1)
 

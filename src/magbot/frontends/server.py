@@ -261,8 +261,27 @@ def app_from_env() -> Any:
     return create_app(Settings())
 
 
+def prepare(settings: Settings) -> None:
+    """Build or check the index, the exported model and every cache in a child process (``magbot ingest``),
+    so serving processes start from files and never load what only building needs (torch for the export,
+    scikit-learn for the fits, the full word list): their memory stays at what answering needs."""
+    import subprocess
+    import sys
+
+    log.info("checking the index and caches (building what is missing)...")
+    done = subprocess.run(
+        [sys.executable, "-m", "magbot.frontends.cli", "ingest"], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+        detail = lines[-1].removeprefix("magbot: error: ") if lines else f"exit status {done.returncode}"
+        raise MagbotError(f"could not prepare the index: {detail}")
+
+
 def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int = 1) -> None:
     import uvicorn
+
+    prepare(settings)
 
     host, port = host or settings.host, port or settings.port
     if workers > 1:
