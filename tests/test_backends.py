@@ -51,6 +51,8 @@ def test_each_backend_gets_its_own_index(tmp_path: Path, knowledge_copy: Path, e
     assert not store.exists(), "a torch index must not reuse vectors made by onnxruntime"
     torch_report = torch_bot.ingest()
     assert torch_report.built and torch_report.version != onnx_report.version
+    assert store.built_by() == torch_bot.embedder.name and store.built_by() != embedder.name
+    assert "|torch|" in (store.built_by() or "")
     answer = torch_bot.ask("What did the back pain trial find?")
     assert answer.status == "answered" and any("Yousef" in c.label for c in answer.citations)
     assert onnx_bot.ingest().built  # switching back rebuilds: one index on disk, never two kinds of vectors

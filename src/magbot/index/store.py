@@ -145,6 +145,11 @@ class VectorStore:
         except Exception as exc:
             raise self._fail("read", exc) from exc
 
+    def built_by(self) -> str | None:
+        """The embedder (model, backend, export recipe, model hash) that made the index's vectors."""
+        value = self._state().get("embedder")
+        return str(value) if value else None
+
     def exists(self) -> bool:
         """Whether the index holds exactly the current knowledge files (a completed sync)."""
         return self._state().get("kb_fingerprint") == self.fingerprint
@@ -180,7 +185,8 @@ class VectorStore:
             if gone:
                 passages.delete(ids=gone)
                 sentences.delete(where={"chunk_id": {"$in": gone}})
-            passages.modify(metadata={"kb_fingerprint": self.fingerprint, "source_hashes": json.dumps(sources)})
+            done = {"kb_fingerprint": self.fingerprint, "source_hashes": json.dumps(sources), "embedder": embedder.name}
+            passages.modify(metadata=done)  # which model file and backend made these vectors
         except IndexError_:
             raise
         except Exception as exc:
