@@ -61,10 +61,9 @@ def test_chunking_settings_get_their_own_collections(tmp_path: Path, knowledge_c
 class _FailingEmbedder:
     """Wraps the real model and fails after some batches, like an ingest killed half-way."""
 
-    name = "all-MiniLM-L6-v2"
-
     def __init__(self, real: Embedder, batches: int) -> None:
         self.real, self.left = real, batches
+        self.name = real.name  # the same model: the same index
 
     def load(self) -> None:
         self.real.load()
