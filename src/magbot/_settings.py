@@ -45,7 +45,8 @@ class Settings(BaseSettings):
         default=1,
         ge=0,
         le=64,
-        description="Threads onnxruntime uses per process (0 = one per core). With one worker per core, 1 is best.",
+        description="Threads onnxruntime uses per process (0 = one per core). With one worker per core, 1 is best; "
+        "`magbot ingest` uses every core unless this is set.",
     )
     embed_batch_wait_ms: float = Field(
         default=2.0,

@@ -83,6 +83,8 @@ def _ask_stream(bot: Magbot, lines: Iterable[str], out: TextIO, as_json: bool) -
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    if "embed_threads" not in settings.model_fields_set:  # building is bulk work: every core helps
+        settings = settings.model_copy(update={"embed_threads": 0})
     bot = _bot(settings)
     report = bot.ingest(progress=sys.stderr.isatty())
     if report.built:
