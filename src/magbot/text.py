@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import threading
 from collections.abc import Iterable
@@ -13,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
+
+from magbot._cache import write_cache
 
 log = logging.getLogger(__name__)
 
@@ -117,13 +118,7 @@ class CommonWords:
             if w.isascii() and w.isalpha() and round(math.log10(f) + 9, 2) >= KNOWN_WORD_ZIPF
         )
         if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_text("\n".join(sorted(known)), encoding="utf-8")
-                tmp.replace(path)
-            except OSError as exc:
-                log.warning("could not cache the common-word list in %s: %s", path.parent, exc)
+            write_cache(path, "\n".join(sorted(known)), "the common-word list")
         return cls(known)
 
 

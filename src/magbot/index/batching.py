@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +46,7 @@ class BatchingEmbedder(Embedder):
         self._cond = threading.Condition()
         self._worker: threading.Thread | None = None
         self._last_jobs = 0
-        self.batches = 0  # model calls made for queued jobs (for the benchmark)
+        self.batches = 0  # model calls made for queued jobs, and the jobs they served
         self.jobs = 0
 
     @property
@@ -122,8 +121,3 @@ class BatchingEmbedder(Embedder):
                 job.result = vectors[start : start + len(job.texts)]
                 start += len(job.texts)
                 job.done.set()
-
-    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        return np.asarray(self._encode(list(texts), batch_size), dtype=np.float32)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from magbot._cache import write_cache
 from magbot._models import Chunk, Sentence, Source
 from magbot.index.ingest import CITE_RE, KnowledgeBase
 
@@ -156,13 +156,7 @@ def chunk_knowledge(
             pass
     chunks = [c for s in kb.sources for c in chunk_source(s, chunk_size, chunk_overlap)]
     if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps([asdict(c) for c in chunks]), encoding="utf-8")
-            tmp.replace(path)
-        except OSError as exc:
-            log.warning("could not cache passages in %s: %s", path.parent, exc)
+        write_cache(path, json.dumps([asdict(c) for c in chunks]), "passages")
     return chunks
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from magbot._cache import write_cache
 from magbot._errors import ConfigError
 
 if TYPE_CHECKING:
@@ -85,13 +86,7 @@ def source_hash(model_dir: Path, cache_dir: Path) -> str:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
     value = digest.hexdigest()
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = memo.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"stamp": stamp, "sha256": value}), encoding="utf-8")
-        tmp.replace(memo)
-    except OSError as exc:  # a read-only folder only costs hashing again next time
-        log.warning("could not remember the model hash in %s: %s", cache_dir, exc)
+    write_cache(memo, json.dumps({"stamp": stamp, "sha256": value}), "the model hash")
     return value
 
 

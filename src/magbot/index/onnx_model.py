@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from magbot._errors import ConfigError
-from magbot.index.embed import MODEL_NAME, Embedder, offline_environment, source_hash
+from magbot.index.embed import DIMENSIONS, MODEL_NAME, Embedder, offline_environment, source_hash
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ class OnnxEmbedder(Embedder):
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad less
-        out = np.zeros((len(texts), 384), dtype=np.float32)
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             chosen = order[start : start + batch_size]
             out[chosen] = self._run([texts[i] for i in chosen])

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from magbot._cache import array_bytes, write_cache
 from magbot._errors import KnowledgeError
 from magbot._yaml import safe_load
 
@@ -142,13 +143,7 @@ def embed_cached(
     except (OSError, ValueError):
         pass
     vectors = embed(texts)
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
-        np.save(tmp, vectors)
-        tmp.replace(path)
-    except OSError as exc:  # a read-only data folder only costs the embedding at the next start
-        log.warning("could not cache example embeddings in %s: %s", cache_dir, exc)
+    write_cache(path, array_bytes(vectors), "example embeddings")
     return vectors
 
 
@@ -173,13 +168,7 @@ def fit_cached(
             pass
     params = fit()
     if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, **params)  # type: ignore[arg-type]
-            tmp.replace(path)
-        except OSError as exc:
-            log.warning("could not cache the fitted %s model in %s: %s", name, path.parent, exc)
+        write_cache(path, array_bytes(**params), f"the fitted {name} model")
     return params
 
 
