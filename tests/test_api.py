@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -195,3 +197,34 @@ def test_against_uvicorn_on_loopback(live_server: Callable[..., LiveServer]) -> 
         ]
         assert codes == [200, 200, 200, 200, 429]
     assert "magbot ready" in server.log()
+
+
+def test_the_web_chat_loads_only_when_someone_opens_it(built_data_dir: Path, model_cache: Path) -> None:
+    """A worker that only answers the API never imports Gradio (about 115 MB); the chat still works."""
+    script = (
+        "import json, sys\n"
+        "from fastapi.testclient import TestClient\n"
+        "from magbot import Settings\n"
+        "from magbot.frontends.server import create_app\n"
+        "with TestClient(create_app(Settings())) as client:\n"
+        "    api = client.post('/api/ask', json={'question': 'What did the back pain trial find?'})\n"
+        "    before = 'gradio' in sys.modules\n"
+        "    page = client.get('/')\n"
+        "    info = client.get('/gradio_api/info')\n"
+        "    print(json.dumps({'api': api.status_code, 'status': api.json()['status'], 'before': before,\n"
+        "        'page': page.status_code, 'gradio_page': 'gradio' in page.text.lower(),\n"
+        "        'csp': page.headers.get('content-security-policy', ''), 'info': info.status_code,\n"
+        "        'after': 'gradio' in sys.modules}))\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "MAGBOT_DATA_DIR": str(built_data_dir),
+        "MAGBOT_KNOWLEDGE_DIR": str(KNOWLEDGE),
+        "MAGBOT_MODEL_CACHE_DIR": str(model_cache),
+    }
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (result["api"], result["status"], result["before"]) == (200, "answered", False)
+    assert result["page"] == 200 and result["gradio_page"] and result["after"]
+    assert "frame-ancestors" in result["csp"] and result["info"] == 200

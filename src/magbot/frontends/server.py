@@ -133,21 +133,41 @@ async def _json(send: Any, status: int, data: dict[str, Any], extra: list[tuple[
 def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
     offline_environment()
     return_freed_memory()  # a server's memory stays near what it uses, not its largest batch so far
-    import gradio as gr
+    import contextlib
+    from collections.abc import AsyncIterator
+
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import HTMLResponse, JSONResponse, Response
 
     from magbot.frontends.api import UNAVAILABLE, UNEXPECTED, build_router
-    from magbot.frontends.ui import CSS, build_blocks, sources_page
+    from magbot.frontends.chat_mount import LazyChat
+    from magbot.frontends.ui import sources_page
 
     bot = bot or Magbot(settings)
     bot.open()  # model and index load at start-up, not on the first question
     store = FeedbackStore(settings.feedback_path, settings.feedback_retention_days)
     limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage)
     docs = settings.api_docs
+
+    def build_chat() -> Any:
+        import gradio as gr
+
+        from magbot.frontends.ui import CSS, build_blocks
+
+        host = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+        return gr.mount_gradio_app(host, build_blocks(bot, store), path="/", css=CSS, footer_links=[])
+
+    chat = LazyChat(build_chat)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        yield
+        await chat.aclose()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="magbot",
         version="0.1.0",
         docs_url="/docs" if docs else None,
@@ -240,8 +260,8 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
     def sources() -> str:
         return sources_page(bot)
 
-    demo = build_blocks(bot, store)
-    return gr.mount_gradio_app(app, demo, path="/", css=CSS, footer_links=[])
+    app.mount("/", chat)  # the Gradio chat, built on its first request (chat_mount.py)
+    return app
 
 
 _UPLOADS = ("/gradio_api/upload", "/upload")
