@@ -188,3 +188,28 @@ def test_prefixed_and_shouted_words_are_not_unknown_subjects(bot: Magbot) -> Non
     ):
         answer = bot.ask(question)
         assert answer.status == "answered" and answer.citations, question
+
+
+@pytest.mark.parametrize(
+    ("question", "study", "shown"),
+    [
+        ("what did the egyptian trial find?", "ref-4", "Yousef"),
+        ("In the Italian trial, were the patients also on strong painkillers?", "ref-3", "Venturini"),
+        ("what does the italian review say about diabetes?", "ref-2", "Barbagallo"),
+        ("that chinese rat study, did it work?", "ref-8", "rats"),
+        ("what did the study from Taiwan show?", "ref-9", "mice"),
+    ],
+)
+def test_a_study_named_by_where_it_was_done_is_the_one_answered(
+    bot: Magbot, question: str, study: str, shown: str
+) -> None:
+    answer = bot.ask(question)
+    assert answer.status == "answered"
+    assert [c.id for c in answer.citations if c.id != "article"] == [study]
+    assert shown in answer.answer
+
+
+def test_a_place_alone_names_no_study(bot: Magbot) -> None:
+    answer = bot.ask("I live in Italy, does magnesium help nerve pain?")
+    assert answer.status == "answered"
+    assert not {"ref-2", "ref-3"} & {c.id for c in answer.citations}  # no study is asked about by place

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,14 @@ class Thesaurus:
     synonyms: dict[str, tuple[str, ...]]
     ignore: frozenset[str]
     safety_topics: dict[str, tuple[str, ...]]
+    design_words: dict[str, frozenset[str]] = field(default_factory=dict)  # evidence level: words for it
+    research_words: frozenset[str] = frozenset()  # words for a piece of research in general: study, paper
+
+    def research_in(self, text: str) -> tuple[bool, frozenset[str]]:
+        """Whether ``text`` speaks of a piece of research, and the evidence levels its words point at."""
+        said = set(_plain_words(text))
+        levels = frozenset(level for level, terms in self.design_words.items() if said & terms)
+        return bool(levels or said & self.research_words), levels
 
     def expansions(self, text: str) -> list[str]:
         """Source words for the lay words and phrases found in ``text`` (lower case, whole words)."""
@@ -128,7 +136,12 @@ def load_thesaurus(path: Path) -> Thesaurus:
         for k, v in topics_raw.items()
     }
     ignore = frozenset(_strings(path, data.get("ignore") or [], "ignore"))
-    return Thesaurus(synonyms, ignore, topics)
+    designs_raw = data.get("design_words") or {}
+    if not isinstance(designs_raw, dict):
+        raise KnowledgeError(path, "must be a mapping of evidence level: list of words", field="design_words")
+    designs = {str(k): frozenset(_strings(path, v, f"design_words.{k}")) for k, v in designs_raw.items()}
+    research = frozenset(_strings(path, data.get("research_words") or [], "research_words"))
+    return Thesaurus(synonyms, ignore, topics, designs, research)
 
 
 def embed_cached(

@@ -27,7 +27,7 @@ import numpy as np
 
 from magbot._models import Turn
 from magbot.index.ingest import KnowledgeBase
-from magbot.stages.banks import Banks, fit_cached
+from magbot.stages.banks import Banks, Thesaurus, fit_cached
 from magbot.text import STOPWORDS, CommonWords, Vocabulary, content_terms, english_correction, stem, words
 
 __all__ = ["Resources", "Understanding", "build_resources", "named_sources", "understand"]
@@ -138,9 +138,10 @@ class Understanding:
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
 
 
-def named_sources(text: str, kb: KnowledgeBase) -> frozenset[str]:
+def named_sources(text: str, kb: KnowledgeBase, thesaurus: Thesaurus | None = None) -> frozenset[str]:
     """Studies a text names: by an alias from its knowledge file (in any word form: "artery" names
-    "arterial"), by the first author's surname, or by the number the answers show ("ref 7", "[7]")."""
+    "arterial"), by the first author's surname, by the number the answers show ("ref 7", "[7]"), or by
+    where it was done when the text speaks of research ("the Italian trial"; see ``by_place``)."""
 
     def stems_of(phrase: str) -> str:
         return " " + " ".join(word_stem(w) for w in words(phrase.replace("-", " "))) + " "
@@ -155,7 +156,22 @@ def named_sources(text: str, kb: KnowledgeBase) -> frozenset[str]:
         by_author = bool(first and re.search(rf"\b{re.escape(first)}\b", text, re.IGNORECASE))
         if by_alias or by_author:
             named.add(source.id)
-    return frozenset(named)
+    placed = by_place(text, kb, thesaurus) if thesaurus else frozenset()
+    if placed and named:  # "the Chinese rat study": the place narrows what the other names leave open
+        return frozenset(named & placed) or frozenset(named)
+    return frozenset(named | placed)
+
+
+def by_place(text: str, kb: KnowledgeBase, thesaurus: Thesaurus) -> frozenset[str]:
+    """The studies done where the text says, when it speaks of research ("the Egyptian trial", "that study
+    from Taiwan"). When several were done there, the design words pick ("trial" over "review"), if they can."""
+    research, levels = thesaurus.research_in(text)
+    if not research:
+        return frozenset()
+    said = {w.lower() for w in words(text)}
+    there = [s for s in kb.sources if said & {p.lower() for p in s.places}]
+    fitting = [s for s in there if s.evidence_level in levels]
+    return frozenset(s.id for s in (fitting or there))
 
 
 def _without_names(question: str, named: frozenset[str], kb: KnowledgeBase) -> str | None:
@@ -164,17 +180,20 @@ def _without_names(question: str, named: frozenset[str], kb: KnowledgeBase) -> s
     for sid in named:
         source = kb.by_id[sid]
         first = source.authors[0].split()[0] if source.authors else ""
-        for name in sorted([*source.aliases, first], key=len, reverse=True):
+        for name in sorted([*source.aliases, *source.places, first], key=len, reverse=True):
             if name:
                 text = re.sub(rf"\b{re.escape(name)}\b", " ", text, flags=re.IGNORECASE)
     text = " ".join(text.split())
     return text if text != question and any(ch.isalpha() for ch in text) else None
 
 
-def _says_what(text: str | None) -> bool:
+def _says_what(text: str | None, research: frozenset[str] = frozenset()) -> bool:
     """Whether what is left of a question, once the study's name is out, still says what it wants to know
-    ("by how much did pain fall" does; "what did the find" does not: then the study's main result leads)."""
-    return text is not None and len(content_terms(text)) >= 2
+    ("by how much did pain fall" does; "what did the find" does not: then the study's main result leads).
+    Words for research itself ("what did the trial find") say nothing about what is wanted."""
+    if text is None:
+        return False
+    return len(content_terms(" ".join(w for w in words(text) if w not in research))) >= 2
 
 
 def _depends(question: str) -> bool:
@@ -313,14 +332,14 @@ def understand(
     """Resolve the question against the conversation, embed it once, and read its intent and coverage."""
     resolved, follow_up, prior = resolve(question, history, res.kb)
     thesaurus = res.banks.thesaurus
-    named_now = named_sources(question, res.kb)
+    named_now = named_sources(question, res.kb, thesaurus)
     if named_now:  # the question names its study, or moves to one of its own ("what about in mice?")
         named = named_now
         prior = tuple(s for s in prior if s in named_now)
     elif follow_up and prior:  # "how long did it last?" is about the study the last answer was about
         named = frozenset(prior[:1])
     elif follow_up:
-        named = named_sources(resolved, res.kb)
+        named = named_sources(resolved, res.kb, thesaurus)
     else:
         named = frozenset()
     fixed = res.vocabulary.correct_text(resolved, keep=res.banks.thesaurus.ignore)
@@ -334,7 +353,7 @@ def understand(
     vectors = embed([*own, *unknown])  # one call to the model for everything this question needs
     vector, query_vector = vectors[0], vectors[1 if fixed != question else 0]
     focus_vector = vectors[len(own) - 1] if focus else query_vector
-    if named_now and not _says_what(focus):
+    if named_now and not _says_what(focus, thesaurus.research_words):
         focus_vector = np.zeros_like(query_vector)  # nothing to choose by: the file's order (main result first)
     intent, scores = res.intents.classify(vector, query)
     verdicts = res.subjects.is_subject(vectors[len(own) :])
