@@ -213,3 +213,12 @@ def test_a_place_alone_names_no_study(bot: Magbot) -> None:
     answer = bot.ask("I live in Italy, does magnesium help nerve pain?")
     assert answer.status == "answered"
     assert not {"ref-2", "ref-3"} & {c.id for c in answer.citations}  # no study is asked about by place
+
+
+def test_a_question_about_what_a_study_did_with_medicines_is_not_a_safety_question(bot: Magbot) -> None:
+    study = bot.ask("In the research where patients were on oxycodone and pregabalin, what was the main outcome?")
+    assert study.status == "answered" and [c.id for c in study.citations] == ["ref-3"]
+    for question in ("can you prescribe me pregabalin for my nerve pain", "is pregabalin safe with magnesium"):
+        declined = bot.ask(question)
+        assert declined.status == "not_in_sources" and not declined.citations
+        assert "pharmacist" in declined.answer

@@ -320,7 +320,20 @@ def _safety_topic(text: str, intent: str, res: Resources, names_a_study: bool) -
     for topic, term in res.banks.thesaurus.safety_terms(text):
         if not all(word_stem(w) in res.study_stems for w in term.split()):
             return topic
-    return "safety" if intent == "safety" and not names_a_study else None
+    if intent != "safety" or names_a_study:
+        return None
+    about_research = res.banks.thesaurus.research_in(text)[0]
+    return None if about_research and _study_detail(text, res) else "safety"
+
+
+def _study_detail(text: str, res: Resources) -> str | None:
+    """A word of the question that only the studies' own text uses: not everyday English ("pregabalin",
+    "endpoint"). A question that speaks of research and uses one is about what a study did ("the oxycodone
+    and pregabalin study"), even when it reads like a safety question ("prescribe me pregabalin" is not)."""
+    for word in words(text):
+        if len(word) > 3 and word not in res.common and word_stem(word) in res.study_stems:
+            return word
+    return None
 
 
 def understand(
