@@ -222,3 +222,12 @@ def test_a_question_about_what_a_study_did_with_medicines_is_not_a_safety_questi
         declined = bot.ask(question)
         assert declined.status == "not_in_sources" and not declined.citations
         assert "pharmacist" in declined.answer
+
+
+@pytest.mark.parametrize("question", ["does magnesium help ADHD", "can magnesium help with Alzheimer's?"])
+def test_a_condition_only_the_review_lists_is_answered_from_the_review(bot: Magbot, question: str) -> None:
+    """A stronger study about something else (blood sugar, back pain) must not take over the answer."""
+    answer = bot.ask(question)
+    assert answer.status == "answered"
+    assert [c.id for c in answer.citations] == ["ref-6"]
+    assert "do not test it" in answer.bottom_line and answer.certainty == "not_studied"
