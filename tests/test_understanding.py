@@ -231,3 +231,9 @@ def test_a_condition_only_the_review_lists_is_answered_from_the_review(bot: Magb
     assert answer.status == "answered"
     assert [c.id for c in answer.citations] == ["ref-6"]
     assert "do not test it" in answer.bottom_line and answer.certainty == "not_studied"
+
+
+def test_keyword_search_matches_word_forms_a_suffix_stripper_misses(bot: Magbot) -> None:
+    """Snowball stems: "migraines" finds the review that lists migraine (a light stripper made "migrain")."""
+    answer = bot.ask("is magnesium good for migraines")
+    assert answer.status == "answered" and [c.id for c in answer.citations] == ["ref-6"]

@@ -50,6 +50,25 @@ def content_terms(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
 
 
+_LOCAL = threading.local()  # a Snowball stemmer keeps state while it works: one per thread
+
+
+@lru_cache(maxsize=65536)
+def word_stem(word: str) -> str:
+    """The Snowball (Porter 2) stem of a word: "regrowth" and "regrow", "artery" and "arterial" meet."""
+    stemmer = getattr(_LOCAL, "stemmer", None)
+    if stemmer is None:
+        import snowballstemmer
+
+        stemmer = _LOCAL.stemmer = snowballstemmer.stemmer("english")
+    return str(stemmer.stemWord(word))
+
+
+def search_terms(text: str) -> list[str]:
+    """The words keyword search matches on: content words as Snowball stems ("migraines" meets "migraine")."""
+    return [word_stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
 _ENGLISH_LOCK = threading.Lock()
 
 

@@ -13,7 +13,7 @@ from rank_bm25 import BM25Okapi
 
 from magbot._models import Chunk, Hit
 from magbot.index.store import VectorStore
-from magbot.text import Vocabulary, content_terms
+from magbot.text import search_terms
 
 RRF_K = 60
 
@@ -36,12 +36,10 @@ class HybridRetriever:
         self.by_id = {c.id: c for c in self.chunks}
         self.store = store
         self.top_k = top_k
-        tokenized = [content_terms(t) for t in texts]
-        self.vocabulary = Vocabulary(t for doc in tokenized for t in doc)
-        self._bm25 = BM25Okapi(tokenized)
+        self._bm25 = BM25Okapi([search_terms(t) for t in texts])
 
     def keyword_terms(self, text: str) -> list[str]:
-        return content_terms(text)
+        return search_terms(text)
 
     def keyword_ranking(self, text: str) -> list[tuple[str, float]]:
         terms = self.keyword_terms(text)

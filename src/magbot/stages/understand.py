@@ -17,10 +17,8 @@ Everything here works from the meaning of the question and from data people can 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +26,16 @@ import numpy as np
 from magbot._models import Turn
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Banks, Thesaurus, fit_cached
-from magbot.text import STOPWORDS, CommonWords, Vocabulary, content_terms, english_correction, stem, words
+from magbot.text import (
+    STOPWORDS,
+    CommonWords,
+    Vocabulary,
+    content_terms,
+    english_correction,
+    stem,
+    word_stem,
+    words,
+)
 
 __all__ = ["Resources", "Understanding", "build_resources", "named_sources", "understand"]
 
@@ -39,20 +46,6 @@ _FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 _MARKER = re.compile(r"\[([A-Za-z0-9-]+)\]")
-
-
-_LOCAL = threading.local()  # a Snowball stemmer keeps state while it works: one per thread
-
-
-@lru_cache(maxsize=65536)
-def word_stem(word: str) -> str:
-    """The Snowball (Porter 2) stem of a word: "regrowth" and "regrow", "artery" and "arterial" meet."""
-    stemmer = getattr(_LOCAL, "stemmer", None)
-    if stemmer is None:
-        import snowballstemmer
-
-        stemmer = _LOCAL.stemmer = snowballstemmer.stemmer("english")
-    return str(stemmer.stemWord(word))
 
 
 class SubjectModel:
