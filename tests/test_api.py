@@ -208,10 +208,12 @@ def test_the_web_chat_loads_only_when_someone_opens_it(built_data_dir: Path, mod
         "from magbot.frontends.server import create_app\n"
         "with TestClient(create_app(Settings())) as client:\n"
         "    api = client.post('/api/ask', json={'question': 'What did the back pain trial find?'})\n"
+        "    probes = [client.get(p).status_code for p in ('/api/typo', '/wp-admin/setup.php', '/.env')]\n"
         "    before = 'gradio' in sys.modules\n"
         "    page = client.get('/')\n"
         "    info = client.get('/gradio_api/info')\n"
         "    print(json.dumps({'api': api.status_code, 'status': api.json()['status'], 'before': before,\n"
+        "        'probes': probes,\n"
         "        'page': page.status_code, 'gradio_page': 'gradio' in page.text.lower(),\n"
         "        'csp': page.headers.get('content-security-policy', ''), 'info': info.status_code,\n"
         "        'after': 'gradio' in sys.modules}))\n"
@@ -226,5 +228,14 @@ def test_the_web_chat_loads_only_when_someone_opens_it(built_data_dir: Path, mod
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert (result["api"], result["status"], result["before"]) == (200, "answered", False)
+    assert result["probes"] == [404, 404, 404]  # unknown paths are refused without building the chat
     assert result["page"] == 200 and result["gradio_page"] and result["after"]
     assert "frame-ancestors" in result["csp"] and result["info"] == 200
+
+
+def test_the_lazy_chat_knows_every_path_gradio_serves() -> None:
+    import gradio.routes
+
+    from magbot.frontends.chat_mount import CHAT_PATHS
+
+    assert set(gradio.routes.INTERNAL_ROUTES) <= CHAT_PATHS

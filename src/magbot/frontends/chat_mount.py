@@ -2,7 +2,8 @@
 
 Importing Gradio and building the chat costs a server process about 115 MB and a second or two. A worker
 that only answers the JSON API or the site widget never needs it, so the chat is built when someone first
-opens the page (or calls its API), once per process, under a lock; until then it costs nothing.
+opens the page (or calls its API), once per process, under a lock; until then it costs nothing. Other
+paths (a mistyped API route, a scanner probing for admin pages) get a 404 without building it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LazyChat"]
+__all__ = ["CHAT_PATHS", "LazyChat"]
+
+# The first path segments Gradio's app serves ("" is the page itself); tests check this against Gradio's own list.
+CHAT_PATHS = frozenset(
+    {"", "gradio_api", "config", "theme.css", "assets", "static", "svelte", "favicon.ico", "manifest.json",
+     "pwa_icon", "robots.txt", "login", "logout", "monitoring"}
+)  # fmt: skip
+_NOT_FOUND = b'{"detail":"Not Found"}'
 
 
 class LazyChat:
@@ -34,6 +42,9 @@ class LazyChat:
         return self._app is not None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self._app is None and scope["type"] == "http" and _first_segment(scope["path"]) not in CHAT_PATHS:
+            await _not_found(send)
+            return
         app = self._app if self._app is not None else await self._load()
         await app(scope, receive, send)
 
@@ -51,3 +62,13 @@ class LazyChat:
 
     async def aclose(self) -> None:
         await self._stack.aclose()
+
+
+def _first_segment(path: str) -> str:
+    return path.lstrip("/").split("/", 1)[0]
+
+
+async def _not_found(send: Any) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(_NOT_FOUND)).encode())]
+    await send({"type": "http.response.start", "status": 404, "headers": headers})
+    await send({"type": "http.response.body", "body": _NOT_FOUND})
