@@ -252,6 +252,10 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
             return Response(status_code=404)
         return Response(_static(name), media_type=static_types[name], headers={"Cache-Control": "public, max-age=300"})
 
+    @app.get("/robots.txt", include_in_schema=False)
+    def robots() -> Response:  # served here, so a crawler's first request does not build the chat
+        return Response("User-agent: *\nDisallow: /api/\n", media_type="text/plain")
+
     @app.get("/embed", response_class=HTMLResponse, include_in_schema=False)
     def embed() -> str:
         return _static("embed.html")
