@@ -137,6 +137,9 @@ def test_oversized_and_malformed_bodies_get_clear_errors(client: TestClient) -> 
     assert huge.status_code == 413 and "too large" in huge.json()["detail"]
     broken = client.post("/api/ask", content="{not json", headers={"content-type": "application/json"})
     assert broken.status_code == 400 and "not valid JSON" in broken.json()["detail"]
+    junk = bytes(range(256)) * 4  # not UTF-8 at all
+    binary = client.post("/api/ask", content=junk, headers={"content-type": "application/json"})
+    assert binary.status_code == 400 and "not valid JSON" in binary.json()["detail"]
     missing = client.post("/api/ask", json={"history": []})
     assert missing.status_code == 422 and "question" in missing.json()["detail"]
     long_history = [{"role": "user", "content": "hi"}] * (2 * Settings().max_history_turns + 1)

@@ -137,9 +137,11 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
     from collections.abc import AsyncIterator
 
     from fastapi import FastAPI, Request
+    from fastapi.exception_handlers import http_exception_handler
     from fastapi.exceptions import RequestValidationError
     from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import HTMLResponse, JSONResponse, Response
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from magbot.frontends.api import UNAVAILABLE, UNEXPECTED, build_router
     from magbot.frontends.chat_mount import LazyChat
@@ -187,6 +189,12 @@ def create_app(settings: Settings, bot: Magbot | None = None) -> Any:
         return JSONResponse(
             {"detail": f"Invalid request: {where or 'body'}: {first.get('msg', 'invalid')}."}, status_code=422
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and request.url.path.startswith("/api/"):  # a body FastAPI could not decode
+            return JSONResponse({"detail": "The request body is not valid JSON."}, status_code=400)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(MagbotError)
     async def unavailable(request: Request, exc: MagbotError) -> JSONResponse:
