@@ -59,6 +59,12 @@ def test_ask_json_batch_from_stdin_one_line_each(built_data_dir: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_ask_with_nothing_to_ask_says_so(built_data_dir: Path) -> None:
+    proc = run(["ask"], built_data_dir, "\n\n")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip().endswith('no question: give one (magbot ask "...") or one per line on standard input')
+
+
 @pytest.mark.slow  # builds an index or starts a process
 def test_ask_builds_missing_index_and_says_so(tmp_path: Path) -> None:
     proc = run(["ask", "Does magnesium help regenerate the sciatic nerve?"], tmp_path)

@@ -69,7 +69,9 @@ def _parse_request(line: str) -> tuple[object, list[Turn], str | None]:
         return "", [], f"{problem} ({type(exc).__name__})."
 
 
-def _ask_stream(bot: Magbot, lines: Iterable[str], out: TextIO, as_json: bool) -> None:
+def _ask_stream(bot: Magbot, lines: Iterable[str], out: TextIO, as_json: bool) -> int:
+    """Answer one request per line; the number answered."""
+    answered = 0
     for line in lines:
         if not line.strip() and not as_json:
             continue
@@ -80,6 +82,8 @@ def _ask_stream(bot: Magbot, lines: Iterable[str], out: TextIO, as_json: bool) -
             answer = bot.ask(question, history)
         out.write((answer.model_dump_json() if as_json else format_answer(answer) + "\n") + "\n")
         out.flush()
+        answered += 1
+    return answered
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
@@ -113,8 +117,11 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     if args.question:
         answer = bot.ask(" ".join(args.question))
         print(answer.model_dump_json() if args.json else format_answer(answer), flush=True)
-    else:
-        _ask_stream(bot, sys.stdin, sys.stdout, args.json)
+    elif not _ask_stream(bot, sys.stdin, sys.stdout, args.json):
+        print(
+            'magbot: error: no question: give one (magbot ask "...") or one per line on standard input', file=sys.stderr
+        )
+        return 2
     return 0
 
 
