@@ -237,3 +237,19 @@ def test_keyword_search_matches_word_forms_a_suffix_stripper_misses(bot: Magbot)
     """Snowball stems: "migraines" finds the review that lists migraine (a light stripper made "migrain")."""
     answer = bot.ask("is magnesium good for migraines")
     assert answer.status == "answered" and [c.id for c in answer.citations] == ["ref-6"]
+
+
+def test_a_probably_names_what_was_measured(bot: Magbot) -> None:
+    """A blood-sugar result must not read as a yes to a question about nerve damage."""
+    answer = bot.ask("does magnesium help diabetic neuropathy")
+    assert answer.status == "answered"
+    measured = re.match(r"(Probably|Possibly), for ([a-z -]+)", answer.bottom_line)
+    assert measured, answer.bottom_line  # "Probably, for fasting blood sugar: ..."
+    assert "nerve" in measured.group(2) or "nothing about nerve pain" in answer.bottom_line
+
+
+def test_weighing_alternatives_about_the_study_in_hand_keeps_it(bot: Magbot) -> None:
+    trial, which = converse(bot, "What did the back pain trial find?", "was that study in people or rats?")
+    assert trial.citations[0].id == "ref-4" and which.citations[0].id == "ref-4"
+    _, rats = converse(bot, "What did the back pain trial find?", "and the rat study, what did that find?")
+    assert rats.citations[0].id == "ref-8"

@@ -256,10 +256,13 @@ def _opening(intent: str, source: Source, finding: Finding, certainty: str) -> s
     if finding.result == "no_difference":
         return f"Not clearly: {found}"
     if intent in ("works", "cause", "article", "strength") and finding.result == "benefit":
+        # The hedge names what was measured, so "Probably" never reads as a yes to a question about
+        # something else ("does it help diabetic nerve pain?" answered from a blood-sugar result).
+        measured = f", for {finding.outcome}" if finding.outcome else ""
         hedge = {
-            "moderate": "Probably, for what was measured",
-            "low": "Possibly, but the evidence is thin",
-            "very_low": "Possibly, but the evidence is very weak",
+            "moderate": f"Probably{measured}",
+            "low": f"Possibly{measured}, but the evidence is thin",
+            "very_low": f"Possibly{measured}, but the evidence is very weak",
         }.get(certainty, "Not shown in people")
         return f"{hedge}: {found}"
     return f"{found[0].upper()}{found[1:]} That is {CERTAINTY_PHRASE[certainty]}."

@@ -46,6 +46,8 @@ _FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 _MARKER = re.compile(r"\[([A-Za-z0-9-]+)\]")
+# "was that study in people or rats?": a follow-up that weighs alternatives about the study in hand
+_WEIGHS = re.compile(r"\b(that|this|it|they|the same)\b.*\b(or|versus|vs)\b", re.IGNORECASE)
 
 
 class SubjectModel:
@@ -339,6 +341,8 @@ def understand(
     resolved, follow_up, prior = resolve(question, history, res.kb)
     thesaurus = res.banks.thesaurus
     named_now = named_sources(question, res.kb, thesaurus)
+    if named_now and follow_up and prior and _WEIGHS.search(question):
+        named_now = frozenset()  # "rats" there is one of two answers asked about, not a new study named
     if named_now:  # the question names its study, or moves to one of its own ("what about in mice?")
         named = named_now
         prior = tuple(s for s in prior if s in named_now)
