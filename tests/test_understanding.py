@@ -253,3 +253,11 @@ def test_weighing_alternatives_about_the_study_in_hand_keeps_it(bot: Magbot) -> 
     assert trial.citations[0].id == "ref-4" and which.citations[0].id == "ref-4"
     _, rats = converse(bot, "What did the back pain trial find?", "and the rat study, what did that find?")
     assert rats.citations[0].id == "ref-8"
+
+
+def test_a_question_about_figures_gets_the_figures_first(bot: Magbot) -> None:
+    _, count = converse(bot, "What did the back pain trial find?", "how many people took part?")
+    assert count.citations[0].id == "ref-4"
+    assert "80" in count.bottom_line and not count.bottom_line.startswith("Not clearly")
+    found = count.answer.split("What the studies found:", 1)[1]
+    assert found.count("80 adults comparing magnesium") == 0  # the sentence quoted above is not listed again

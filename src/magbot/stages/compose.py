@@ -237,6 +237,9 @@ def _who(source: Source) -> str:
     return f"{first} {source.year}" if source.year else first
 
 
+_VERDICT_INTENTS = ("works", "cause", "article", "strength")  # questions that ask for a yes or no
+
+
 def _opening(intent: str, source: Source, finding: Finding, certainty: str) -> str:
     """The first sentence: a direct answer worded by the kind of result and the strength of the evidence."""
     who = f"({_who(source)})"
@@ -253,9 +256,11 @@ def _opening(intent: str, source: Source, finding: Finding, certainty: str) -> s
         return f"The sources discuss this but do not test it: {review} describes {finding.short} {source.marker}."
     if finding.result == "association":
         return f"There is a link, but no proof of cause: {found}"
-    if finding.result == "no_difference":
+    if intent == "numbers" and finding.result in ("benefit", "no_difference"):  # the figures asked for, first
+        return f"{_sentence(finding.text, source.marker)} That is from {DESIGN[source.evidence_level]} {who}."
+    if finding.result == "no_difference" and intent in _VERDICT_INTENTS:
         return f"Not clearly: {found}"
-    if intent in ("works", "cause", "article", "strength") and finding.result == "benefit":
+    if intent in _VERDICT_INTENTS and finding.result == "benefit":
         # The hedge names what was measured, so "Probably" never reads as a yes to a question about
         # something else ("does it help diabetic nerve pain?" answered from a blood-sugar result).
         measured = f", for {finding.outcome}" if finding.outcome else ""
@@ -417,7 +422,8 @@ def compose(
     if limits and (u.intent in ("works", "cause", "strength", "article") or dose):
         bottom += f" The catch: {_sentence(limits.short, top.marker)}"
     parts.append(bottom)
-    parts.append("What the studies found:\n" + "\n".join(f"- {_sentence(f.text, top.marker)}" for f in main))
+    listed = [f for f in main if f.text.rstrip(".!?") not in bottom] or main  # not repeated when quoted above
+    parts.append("What the studies found:\n" + "\n".join(f"- {_sentence(f.text, top.marker)}" for f in listed))
     if dose:
         sentence = _dose_sentence(top)
         if sentence:
