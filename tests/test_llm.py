@@ -55,7 +55,8 @@ def test_llama_answers_are_generated_checked_and_cited(bot: Magbot, llama_url: s
         assert [c.marker for c in answer.citations] == [f"[{m}]" for m in markers]
         if answer.mode == "llm":
             quotes = {c.marker: c.quote for c in answer.citations}
-            statements = answer.answer.split("\n\n")[0]
+            assert answer.answer.startswith(answer.bottom_line)  # the checked bottom line, then the model's
+            statements = answer.answer.removeprefix(answer.bottom_line).strip().split("\n\n")[0]
             for sentence in re.split(r"(?<=\])\s+", statements):
                 cited = " ".join(quotes.get(f"[{m}]", "") for m in MARKER.findall(sentence))
                 for number in re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)", MARKER.sub("", sentence)):

@@ -171,6 +171,13 @@ def _source_ranking(u: Understanding, hits: Sequence[Hit], index: FindingIndex, 
     for ranking in rankings:
         for rank, sid in enumerate(ranking):
             scores[sid] = scores.get(sid, 0.0) + 1.0 / (RRF_K + rank + 1)
+    # A study without example questions (one added with add-pubmed) cannot appear in the last ranking: its
+    # votes are scaled to the rankings it can be in, so it is not outranked for what it lacks.
+    asked = set(index.asked.labels) if index.asked is not None else set()
+    if asked:
+        for sid in scores:
+            if sid not in asked and sid != "article":
+                scores[sid] *= len(rankings) / (len(rankings) - 1)
     for rank, sid in enumerate(u.prior_sources):  # the conversation's studies get a vote of their own
         scores[sid] = scores.get(sid, 0.0) + 1.0 / (RRF_K + rank + 1)
     # only studies with a result to report can answer (one whose only finding is its limits cannot)

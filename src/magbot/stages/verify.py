@@ -19,7 +19,7 @@ from magbot.stages.generate import Context
 
 MARKER = re.compile(r"\[(\d+|A|pmid-\d+)\]")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])")
-_NOISE = re.compile(r"[*_`#>]|!\[[^\]]*\]\([^)]*\)|\[([^\]]+)\]\((?:[^)]*)\)|<[^>]+>")
+_NOISE = re.compile(r"<<<|>>>|[*_`#>]|!\[[^\]]*\]\([^)]*\)|\[([^\]]+)\]\((?:[^)]*)\)|</?[A-Za-z!][^<>]*>")
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ class Checked:
 
 
 def _clean(text: str) -> str:
-    """Strip Markdown, links, images and HTML the model may have written."""
+    """Strip Markdown, links, images and HTML the model may have written, and the prompt's own <<< >>>
+    delimiters (a small model sometimes wraps its reply in them; read as a tag, they swallowed it whole)."""
     return " ".join(_NOISE.sub(lambda m: m.group(1) or "", text).split())
 
 
