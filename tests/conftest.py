@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import socket
@@ -212,6 +213,20 @@ def llama_url() -> Iterator[str]:
     yield url
     proc.terminate()
     proc.wait(timeout=30)
+
+
+def run_script(script: str, data_dir: Path, model_cache: Path, timeout: float = 180) -> dict[str, Any]:
+    """Run ``python -c script`` in a clean environment on a built data folder; the JSON of its last line."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "MAGBOT_DATA_DIR": str(data_dir),
+        "MAGBOT_KNOWLEDGE_DIR": str(KNOWLEDGE),
+        "MAGBOT_MODEL_CACHE_DIR": str(model_cache),
+    }
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 @contextmanager

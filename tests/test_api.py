@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +15,7 @@ from fastapi.testclient import TestClient
 from magbot import Magbot, Settings
 from magbot.frontends.server import create_app
 from magbot.frontends.websecurity import client_ip
-from tests.conftest import KNOWLEDGE, LiveServer
+from tests.conftest import KNOWLEDGE, LiveServer, run_script
 
 CLINIC = "https://clinic.example"
 
@@ -221,15 +219,7 @@ def test_the_web_chat_loads_only_when_someone_opens_it(built_data_dir: Path, mod
         "        'csp': page.headers.get('content-security-policy', ''), 'info': info.status_code,\n"
         "        'after': 'gradio' in sys.modules}))\n"
     )
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "MAGBOT_DATA_DIR": str(built_data_dir),
-        "MAGBOT_KNOWLEDGE_DIR": str(KNOWLEDGE),
-        "MAGBOT_MODEL_CACHE_DIR": str(model_cache),
-    }
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_script(script, built_data_dir, model_cache, timeout=180)
     assert (result["api"], result["status"], result["before"]) == (200, "answered", False)
     assert result["probes"] == [404, 404, 404, 200]  # refused, or served, without building the chat
     assert result["page"] == 200 and result["gradio_page"] and result["after"]

@@ -3,9 +3,6 @@ batches questions asked at the same time."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -21,7 +18,7 @@ from magbot.index.ingest import load_knowledge
 from magbot.index.onnx_model import OnnxEmbedder
 from magbot.pipeline import Magbot
 
-from .conftest import KNOWLEDGE
+from .conftest import KNOWLEDGE, run_script
 
 
 def _passages() -> list[str]:
@@ -67,15 +64,7 @@ def test_serving_never_imports_torch(built_data_dir: Path, model_cache: Path) ->
         "heavy = sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'sklearn') if m in sys.modules)\n"
         "print(json.dumps({'status': answer.status, 'cited': [c.label for c in answer.citations], 'heavy': heavy}))\n"
     )
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "MAGBOT_DATA_DIR": str(built_data_dir),
-        "MAGBOT_KNOWLEDGE_DIR": str(KNOWLEDGE),
-        "MAGBOT_MODEL_CACHE_DIR": str(model_cache),
-    }
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_script(script, built_data_dir, model_cache, timeout=120)
     assert result["status"] == "answered" and result["cited"]
     assert result["heavy"] == []
 

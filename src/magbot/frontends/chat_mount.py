@@ -37,10 +37,6 @@ class LazyChat:
         self._lock: asyncio.Lock | None = None
         self._stack = contextlib.AsyncExitStack()
 
-    @property
-    def built(self) -> bool:
-        return self._app is not None
-
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self._app is None and scope["type"] == "http" and _first_segment(scope["path"]) not in CHAT_PATHS:
             await _not_found(send)

@@ -426,7 +426,7 @@ def compose(
             cited.insert(0, source)
     else:
         bottom = _opening(u.intent, top, main[0], certainty)
-    if limits and (u.intent in ("works", "cause", "strength", "article") or dose):
+    if limits and (u.intent in _VERDICT_INTENTS or dose):
         bottom += f" The catch: {_sentence(limits.short, top.marker)}"
     parts.append(bottom)
     listed = [f for f in main if f.text.rstrip(".!?") not in bottom] or main  # not repeated when quoted above
@@ -435,7 +435,7 @@ def compose(
         sentence = _dose_sentence(top)
         if sentence:
             parts.append(f"Amounts used in the study: {_sentence(sentence, top.marker)}")
-    if limits and not (u.intent in ("works", "cause", "strength", "article") or dose):
+    if limits and not (u.intent in _VERDICT_INTENTS or dose):
         parts.append(f"What this cannot show: {_sentence(limits.text, top.marker)}")
     findings_out = [
         FindingOut(marker=top.marker, text=f.text, population=f.population, evidence_level=top.evidence_level)
