@@ -147,7 +147,7 @@ class Magbot:
             authors,
             resources,
             FindingIndex.build(items, finding_vectors, chunks, vectors, asked_bank),
-            EmergencyModel(banks, self.settings.urgent_cost, asked_bank.vectors, cache),
+            EmergencyModel(banks, self.settings.urgent_cost, asked_bank, cache),
         )
 
     @property

@@ -32,13 +32,16 @@ CRISIS = (
 _URGENT_PATTERNS = [
     # stroke signs
     r"\b(face|mouth|smile)\b(\s+\w+){0,4}\s+(droop|droopy|drooping|drooped|sagging|lopsided|numb)\b",
-    r"\bslurr?(ed|ing)\b",
+    r"\b(face|mouth|smile)\b(\s+\w+){0,3}\s+(won'?t|can'?t|doesn'?t|isn'?t) (move|moving|work|working)\b",
+    r"\b(arm|hand|leg) (just |suddenly )?(went|gone|going|has gone|is) (all )?(heavy|floppy|limp|useless)\b",
+    r"\bslurr?(ed|ing|y)\b",
     r"\bworst headache\b|\bthunderclap headache\b",
     r"\bcan'?t (speak|talk|lift my arm|see)\b",
     r"\b(having|think i'?m having|is having|she'?s having|he'?s having) a stroke\b",
     r"\bstroke (symptoms|signs) (right )?now\b",
     # chest pain and breathing
     r"\bchest (pain|pains|tightness|pressure)\b",
+    r"\bchest (is |feels |keeps )?(hurts?|hurting|aches?|aching|killing)\b|\bpain in (my|his|her|their|the) chest\b",
     r"\b(crushing|tight) chest\b",
     r"\bheart attack\b",
     r"\bcan'?t breathe\b",
@@ -47,6 +50,10 @@ _URGENT_PATTERNS = [
     # overdose
     r"\boverdos(e|ed|ing)\b",
     r"\btook (too many|too much|a whole|the whole|all (my|the|of))",
+    # many tablets, then symptoms: "took like 3 times my pills ... now confused and my heart is going slow"
+    r"\b(took|taken|had|swallowed)\b[^.?!]{0,30}\b(times (my|the|his|her)|double|triple|loads|handful|lots"
+    r"|way more|too many|extra)\b(?=.*\b(confus\w*|drowsy|can'?t (stay awake|keep (my|his|her) eyes open)"
+    r"|heart (is |feels )?(going |beating )?(slow|racing|weird)|vomit\w*|throwing up|passing out)\b)",
     r"\b(swallowed|ate|taken) (a|the) (whole|entire) (bottle|pack|box)",
     r"\bpoison(ed|ing)\b",
     # suicidal thoughts
@@ -66,8 +73,11 @@ _URGENT_PATTERNS = [
     r"\b(can'?t|cannot|barely|hardly|won'?t) (wake|rouse) (him|her|them|me|up)\b",
     r"\bfaint(ed|ing)\b",
     r"\bseizure",
+    r"\b(having|had|has|in) (a )?(fit|fits)\b(?! (of|about|over|with|when))|\bconvuls|\bfitting\b",
+    r"\b(i|he|she|they|we|mum|mom|dad|husband|wife|son|daughter|friend|partner|brother|sister|baby)"
+    r" (just |has |have |suddenly )?collapsed\b",
     # loss of bladder or bowel control (cauda equina)
-    r"\b(lost|losing|loss of|no) (control (of|over) )?(my )?(bladder|bowel)",
+    r"\b(lost|losing|loss of) (control (of|over) )?(my )?(bladder|bowel)|\bno control (of|over) (my )?(bladder|bowel)",
     r"\b(bladder|bowel) control\b",
     r"\bcan'?t (control|hold) my (bladder|bowel|pee|urine|poo)",
     r"\bwet myself\b",
@@ -77,7 +87,8 @@ _URGENT_PATTERNS = [
     r"\bcan'?t (tell|feel) when (i|he|she) (need|needs) (a|to) (wee|pee|poo|go to the toilet)",
     # red flags that are a combination of symptoms (either order)
     # - low blood sugar: a diabetic who is confused or not making sense, and sweating or shaking
-    r"\bdiabet\w*\b(?=.*\b(confus\w*|not making sense|talking nonsense|making no sense|disorientated|disoriented)\b)"
+    r"\b(diabet\w*|type ?[12]|t[12]d|insulin)\b"
+    r"(?=.*\b(confus\w*|not making sense|talking nonsense|making no sense|disorientated|disoriented)\b)"
     r"(?=.*\b(sweat\w*|shak\w*|clammy)\b)",
     # - cauda equina: cannot pass urine, with numbness or leg weakness
     r"(?=.*\b(can'?t|cannot|unable to|haven'?t been able to|not able to) (pee|wee|urinate|pass urine)\b)"
@@ -90,7 +101,13 @@ _SELF_HARM = re.compile(
     r"\b(?:suicid|kill(ing)? (myself|me)\b|end (my (own )?life|it all)\b|want to die|self[- ]?harm|hurt(ing)? myself|"
     r"better off dead|no reason to live|better off without me|(don'?t|do not|never) (want to )?wake up|"
     r"(don'?t|do not) want to (be here|live|go on)|no point (in )?(living|going on|carrying on)|"
-    r"(saving|stockpiling|hoarding) (up )?(my |all my )?(pills|tablets|meds))",
+    r"(saving|stockpiling|hoarding) (up )?(my |all my )?(pills|tablets|meds)|"
+    r"(sav(ed|ing)|stockpil\w+|hoard\w*) [^.?!]{0,20}\b(pills|tablets|meds)\b|(pills|tablets|meds) (saved|stored) up|"
+    r"(goodbye|farewell) (letters?|notes?)|"
+    r"(wrote|written|writing) (letters|notes) (to|for) (my|the) (kids|children|family)|"
+    r"(won'?t|will not|not going to) be (around|here) (much longer|for (much )?longer|for long)|"
+    r"giv(e|ing|en) (away )?(all )?(my|all my) (things|stuff|belongings|possessions) away|"
+    r"giv(e|ing|en) away (all )?(my|all my) (things|stuff|belongings|possessions))",
     re.IGNORECASE,
 )
 # A general question about a condition is not an emergency ("Does magnesium lower stroke risk?").
@@ -180,9 +197,10 @@ def validate(raw: object, max_chars: int) -> Check:
 # Something that happened long ago and is not happening now is history, not an emergency.
 _PAST = re.compile(
     r"\b((\d+|a|one|two|three|few|several|many|ten|some) )?(years?|months?|yrs?) (ago|back)\b"
-    r"|\blast (year|summer|winter)|\b(back )?in (19|20)\d\d\b|\bas a (child|kid|teenager)\b"
+    r"|\blast (year|summer|winter)|\b(back )?in (19|20)\d\d\b|\bas a (child|kid|teenager|teen|baby|toddler)\b"
     r"|\bsince i was a (child|kid)\b"
-    r"|\b(at (the )?age (of )?|aged )\d{1,2}\b|\bwhen (i|he|she|they) (was|were) (\d+|young|little)\b",
+    r"|\b(at (the )?age (of )?|aged )\d{1,2}\b|\bwhen (i|he|she|they) (was|were) (\d+|young|little)\b"
+    r"|\bat (1[3-9]|[2-9]\d)\b(?!\s*(:|h\b|hrs?\b|hours|mins?\b|minutes|mg|%))",  # "a seizure at 19"
     re.IGNORECASE,
 )
 _NOW = re.compile(
@@ -192,23 +210,44 @@ _NOW = re.compile(
 )
 
 
+# A symptom said not to be there is not a symptom: "no bladder or bowel problems", "I don't have chest pain"
+# (negation triggers in the few words before a phrase, within its clause, as in NegEx).
+_NEGATION = re.compile(
+    r"\b(no|not|never|without|denies|nor|don'?t|doesn'?t|didn'?t|isn'?t|wasn'?t|haven'?t|hasn'?t|hadn'?t|free of)\b"
+    r"(?! (sure|only|just|until))",
+    re.IGNORECASE,
+)
+_CLAUSE_END = re.compile(r"[.?!;,:]|\b(but|however|although|though|yet|now|except)\b", re.IGNORECASE)
+
+
+def _affirmed(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether ``pattern`` matches somewhere ``text`` does not negate it."""
+    for match in pattern.finditer(text):
+        before = _CLAUSE_END.split(text[: match.start()])[-1]
+        if not _NEGATION.search(" ".join(before.split()[-4:])):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class UrgentCues:
     """What the emergency phrase patterns see in a message; the emergency model weighs these."""
 
-    pattern: bool  # an emergency phrase ("crushing chest pain", "face drooping", ...)
-    self_harm: bool  # a crisis phrase ("want to die", "kill myself", ...)
+    pattern: bool  # an emergency phrase ("crushing chest pain", "face drooping", ...), not negated
+    self_harm: bool  # a crisis phrase ("want to die", "kill myself", ...), not negated
     past: bool  # said to be long ago and not now ("3 years ago", "last year")
-    general: bool  # a general question (risk, research, studies) not about someone present
+    general: bool  # a general question (research, a course, curiosity), nothing happening now
+    about_research: bool = False  # speaks of research or risk and of nobody present ("studies on suicide risk")
 
 
 def urgent_cues(text: str) -> UrgentCues:
+    about_research = bool(_GENERAL.search(text) and not _FIRST_PERSON.search(text))
     return UrgentCues(
-        pattern=bool(_URGENT.search(text)),
-        self_harm=bool(_SELF_HARM.search(text)),
+        pattern=_affirmed(_URGENT, text),
+        self_harm=_affirmed(_SELF_HARM, text),
         past=bool(_PAST.search(text) and not _NOW.search(text)),
-        general=bool(_GENERAL.search(text) and not _FIRST_PERSON.search(text))
-        or bool(_LEARNING.search(text) and not _NOW.search(text)),
+        general=about_research or bool(_LEARNING.search(text) and not _NOW.search(text)),
+        about_research=about_research,
     )
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from magbot.stages.banks import Banks, fit_cached
+from magbot.stages.banks import Bank, Banks, fit_cached
 from magbot.stages.safety import UrgentCues, normalise, strip_injection, urgent_cues, validate
 
 __all__ = ["EmergencyModel", "Screened", "screen"]
@@ -55,18 +55,25 @@ def _pairwise(features: np.ndarray) -> np.ndarray:
     return np.column_stack([np.ones_like(a), a, b, a * a, a * b, b * b])
 
 
+def _cue_terms(cues: UrgentCues) -> list[float]:
+    """The cues the emergency model weighs beside similarity: told as long past, asked in general."""
+    return [float(cues.past), float(cues.general)]
+
+
 class EmergencyModel:
     """P(emergency | message), learnt from labelled examples; decides with a stated cost ratio.
 
     A message is described by two numbers: its mean similarity to the three nearest emergency examples
-    and to the three nearest ordinary ones (a calm example or an intent example). A logistic regression
-    (with pairwise terms) on those two features is fitted to the examples themselves, each scored against
-    the others (leave-one-out), so the boundary comes from data. Two features instead of the raw
-    embedding keep it sane far from every example: a message about football is near neither group.
+    and to the three nearest ordinary ones (a calm example or an intent example), and by two cues the
+    phrase patterns read: it puts what it tells long in the past, or it asks generally (for a course, out
+    of curiosity). A logistic regression (pairwise terms of the similarities, plus the cues) is fitted to
+    the examples themselves, each scored against the others (leave-one-out), so how much "two years ago"
+    weighs comes from the examples, not from a hand-set rule. A few features instead of the raw embedding
+    keep it sane far from every example: a message about football is near neither group.
     """
 
     def __init__(
-        self, banks: Banks, cost_ratio: float, questions: np.ndarray | None = None, cache_dir: Path | None = None
+        self, banks: Banks, cost_ratio: float, questions: Bank | None = None, cache_dir: Path | None = None
     ) -> None:
         bank = banks.emergencies
         is_emergency = np.array([lab.startswith("emergency:") for lab in bank.labels])
@@ -75,10 +82,17 @@ class EmergencyModel:
         # written to teach what a safety question is, not where an emergency ends; calm: examples do that).
         ordinary_intents = np.array([lab != "safety" for lab in banks.intents.labels])
         # The studies' example questions (``questions:``) are ordinary questions too.
-        extra = questions if questions is not None else np.zeros((0, bank.vectors.shape[1]), dtype=np.float32)
+        extra = questions.vectors if questions is not None else np.zeros((0, bank.vectors.shape[1]), dtype=np.float32)
         self._ordinary = np.vstack([bank.vectors[~is_emergency], banks.intents.vectors[ordinary_intents], extra])
+        texts = [
+            *(t for t, e in zip(bank.texts, is_emergency, strict=True) if e),
+            *(t for t, e in zip(bank.texts, is_emergency, strict=True) if not e),
+            *(t for t, o in zip(banks.intents.texts, ordinary_intents, strict=True) if o),
+            *(questions.texts if questions is not None else ()),
+        ]
+        self._cues = np.array([_cue_terms(urgent_cues(t)) for t in texts], dtype=np.float64)
         self._self_harm = bank.vectors[np.array([lab == "emergency:self_harm" for lab in bank.labels])]
-        params = fit_cached("emergency", [self._positive, self._ordinary], self._fit, cache_dir)
+        params = fit_cached("emergency", [self._positive, self._ordinary, self._cues], self._fit, cache_dir)
         self._mean, self._scale = params["mean"], params["scale"]
         self._coef, self._intercept = params["coef"], float(params["intercept"][0])
         # Flag when P(emergency) * cost_of_missing > P(ordinary) * cost_of_false_alarm.
@@ -90,7 +104,8 @@ class EmergencyModel:
 
         examples = np.vstack([self._positive, self._ordinary])
         labels = np.array([True] * len(self._positive) + [False] * len(self._ordinary))
-        terms = _pairwise(np.array([self._features(v, skip=i) for i, v in enumerate(examples)]))
+        similarities = _pairwise(np.array([self._features(v, skip=i) for i, v in enumerate(examples)]))
+        terms = np.hstack([similarities, self._cues])
         mean, scale = terms.mean(axis=0), terms.std(axis=0)
         scale[scale == 0] = 1.0
         model = LogisticRegression(max_iter=2000).fit((terms - mean) / scale, labels)
@@ -106,16 +121,19 @@ class EmergencyModel:
                 neg = np.delete(neg, skip - len(pos))
         return [_top_mean(pos), _top_mean(neg)]
 
-    def probability(self, vector: np.ndarray) -> float:
-        z = float((((_pairwise(np.array([self._features(vector)])) - self._mean) / self._scale) @ self._coef)[0])
+    def probability(self, vector: np.ndarray, cues: UrgentCues) -> float:
+        terms = np.hstack([_pairwise(np.array([self._features(vector)]))[0], _cue_terms(cues)])
+        z = float(((terms - self._mean) / self._scale) @ self._coef)
         return float(1.0 / (1.0 + np.exp(-(z + self._intercept))))
 
     def kind(self, vector: np.ndarray, cues: UrgentCues) -> str | None:
         """ "self-harm", "emergency" or None: the phrase cues first, then the meaning."""
         context = cues.past or cues.general  # "a seizure at 19", "research on suicide risk"
-        if cues.self_harm and not context:
+        # "just curious" does not take back "I've written letters to my kids": only the past or talk of
+        # research with nobody present does
+        if cues.self_harm and not (cues.past or cues.about_research):
             return "self-harm"
-        if (cues.pattern and not context) or self.probability(vector) >= self.threshold:
+        if (cues.pattern and not context) or self.probability(vector, cues) >= self.threshold:
             nearest_self_harm = float((self._self_harm @ vector).max()) if len(self._self_harm) else -1.0
             return "self-harm" if nearest_self_harm >= float((self._positive @ vector).max()) else "emergency"
         return None
