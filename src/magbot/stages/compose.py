@@ -214,7 +214,8 @@ def _preferred(
 ) -> list[str]:
     """Answer "does it work" from a study that tested magnesium in people (a trial, a meta-analysis),
     and a question about evidence from a study that measured something, rather than from a review (which
-    adds no new data), when such a study is among the most relevant, speaks to the question nearly as
+    adds no new data; when a review ranks first, an animal or cross-sectional study that measured the thing
+    outranks it too), when such a study is among the most relevant, speaks to the question nearly as
     closely (``nearness``: each study's closest finding; see ``PREFERENCE_MARGIN``), and the question does
     not itself point at the kind of study that ranks first ("is that review up to date?")."""
     if intent not in ("works", "strength", "article") or len(ranked) < 2:
@@ -224,6 +225,8 @@ def _preferred(
     asked_words = set(re.findall(r"[a-z][a-z-]*", question.lower()))
     if level in tested or asked_words & set(_DESIGN_WORDS.get(level, ())):
         return ranked
+    if level == "review":  # a review adds no data: any study that measured something outranks it
+        tested = (*tested, "cross-sectional", "animal")
     pool = list(dict.fromkeys(ranked[:STRONGEST_OF] + [s for s in closest[:STRONGEST_OF] if s in ranked]))
     candidates = [sid for sid in pool if kb.by_id[sid].evidence_level in tested]
     if not candidates:
