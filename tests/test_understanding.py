@@ -268,3 +268,24 @@ def test_a_question_about_figures_gets_the_figures_first(bot: Magbot) -> None:
     assert "80" in count.bottom_line and not count.bottom_line.startswith("Not clearly")
     found = count.answer.split("What the studies found:", 1)[1]
     assert found.count("80 adults comparing magnesium") == 0  # the sentence quoted above is not listed again
+
+
+def test_what_a_question_asks_magnesium_to_change_must_be_covered(bot: Magbot) -> None:
+    # "sleep" is small talk in "it stops me sleeping", and the subject in "any good for sleep?"
+    asked = bot.ask("is magnesium any good for sleep?")
+    assert asked.status == "not_in_sources" and not asked.citations
+    context = bot.ask("the burning in my feet stops me sleeping, does magnesium help nerve pain at all?")
+    assert context.status == "answered" and context.citations
+
+
+def test_a_safety_word_counts_as_written_not_by_its_stem(bot: Magbot) -> None:
+    # "the runs" (diarrhoea) is not covered because a review says people "run low" on magnesium
+    answer = bot.ask("does magnesium give you the runs?")
+    assert answer.status == "not_in_sources" and "pharmacist" in answer.answer
+
+
+def test_nerve_regrowth_is_answered_from_the_studies_that_measured_it(bot: Magbot) -> None:
+    answer = bot.ask("be straight with me, can magnesium get damaged nerves to regrow?")
+    assert answer.status == "answered"
+    assert answer.citations[0].id in {"ref-8", "ref-9"}
+    assert answer.certainty == "not_studied" and "rats" in answer.bottom_line.lower()

@@ -35,6 +35,7 @@ class Thesaurus:
     safety_topics: dict[str, tuple[str, ...]]
     design_words: dict[str, frozenset[str]] = field(default_factory=dict)  # evidence level: words for it
     research_words: frozenset[str] = frozenset()  # words for a piece of research in general: study, paper
+    outcome_words: frozenset[str] = frozenset()  # words after which a question names what it wants changed
 
     def research_in(self, text: str) -> tuple[bool, frozenset[str]]:
         """Whether ``text`` speaks of a piece of research, and the evidence levels its words point at."""
@@ -141,7 +142,8 @@ def load_thesaurus(path: Path) -> Thesaurus:
         raise KnowledgeError(path, "must be a mapping of evidence level: list of words", field="design_words")
     designs = {str(k): frozenset(_strings(path, v, f"design_words.{k}")) for k, v in designs_raw.items()}
     research = frozenset(_strings(path, data.get("research_words") or [], "research_words"))
-    return Thesaurus(synonyms, ignore, topics, designs, research)
+    outcomes = frozenset(_strings(path, data.get("outcome_words") or [], "outcome_words"))
+    return Thesaurus(synonyms, ignore, topics, designs, research, outcomes)
 
 
 def embed_cached(

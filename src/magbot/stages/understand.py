@@ -86,7 +86,8 @@ class Resources:
     vocabulary: Vocabulary  # every word of the knowledge files (for spelling towards them)
     common: CommonWords  # everyday English words (never treated as typos)
     stems: frozenset[str]  # Snowball stems of every word of the knowledge files and their metadata
-    study_stems: frozenset[str]  # stems of the studies' own text (safety topics are checked against these)
+    study_stems: frozenset[str]  # stems of the studies' own text (what only a study would say)
+    study_text: str  # the studies' own words, lower case, space-separated (safety terms are looked up here)
     subjects: SubjectModel
     intents: IntentModel
 
@@ -107,6 +108,7 @@ def build_resources(kb: KnowledgeBase, banks: Banks, cache_dir: Path | None = No
         common=common,
         stems=frozenset(word_stem(w) for w in all_words | asked),
         study_stems=frozenset(word_stem(w) for w in words(studies)),
+        study_text=f" {' '.join(words(studies))} ",
         subjects=SubjectModel(banks, cache_dir),
         intents=IntentModel(banks),
     )
@@ -307,13 +309,32 @@ def _unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(found_names)), list(dict.fromkeys(out))
 
 
+# Words between an outcome word and what it governs: "help (me) with (my) sleep", "good for (your) sleep".
+_GOVERNED = frozenset("me you us him her them people someone with my your his their our the a an to get".split())
+
+
+def _asked_outcome(question: str, outcome_words: frozenset[str]) -> str | None:
+    """What a question asks magnesium to change: the first word after "help", "good for", "cause", ...
+    ("does magnesium help you *sleep*?"). A word used as small talk elsewhere ("I can't sleep") is the
+    question's subject here, so the sources must cover it."""
+    said = words(question)
+    for i in range(len(said) - 1):
+        for size in (2, 1):  # "good for" before "for" alone (which is not one: "asking for my mum")
+            if " ".join(said[i : i + size]) in outcome_words:
+                rest = [w for w in said[i + size : i + size + 4] if w not in _GOVERNED]
+                return rest[0] if rest else None
+    return None
+
+
 def _safety_topic(text: str, intent: str, res: Resources, names_a_study: bool) -> str | None:
     """A safety topic the studies do not cover: by its words (thesaurus), or by the question's intent when it
     does not name a study (a question about a named study's design or results is not a safety question)."""
     if any(f.result == "safety" for s in res.kb.sources for f in s.findings):
         return None  # the knowledge has safety findings: let retrieval decide
     for topic, term in res.banks.thesaurus.safety_terms(text):
-        if not all(word_stem(w) in res.study_stems for w in term.split()):
+        # the term itself, as written, not just its words somewhere ("side" and "effects"), nor another
+        # word of the same stem ("the runs" is not "run low on magnesium")
+        if f" {term} " not in res.study_text:
             return topic
     if intent != "safety" or names_a_study:
         return None
@@ -367,7 +388,8 @@ def understand(
         focus_vector = np.zeros_like(query_vector)  # nothing to choose by: the file's order (main result first)
     intent, scores = res.intents.classify(vector, query)
     verdicts = res.subjects.is_subject(vectors[len(own) :])
-    subjects = (*names, *(w for w, yes in zip(unknown, verdicts, strict=True) if yes))
+    wanted = _asked_outcome(question, thesaurus.outcome_words)
+    subjects = (*names, *(w for w, yes in zip(unknown, verdicts, strict=True) if yes or w == wanted))
     return Understanding(
         question=question,
         query=query,
