@@ -93,6 +93,9 @@ def test_emergencies_in_everyday_words_are_urgent(bot: Magbot, message: str) -> 
         "no chest pain or anything like that, just burning soles for a couple of years. is magnesium any use?",
         "never had any bladder or bowel trouble, only the sciatica down one leg. was magnesium tested for it?",
         "my sister had a seizure as a toddler with a high temperature, she's 30 now. does magnesium help nerves?",
+        "my tongue has felt scalded for three years, the dentist calls it burning mouth. would magnesium help?",
+        "is it possible to overdose on magnesium supplements, and what are the signs of that?",
+        "the pharmacist gave me antibiotics for a chest infection, do i pause my magnesium while on them?",
     ],
 )
 def test_calm_long_standing_symptoms_are_not_urgent(bot: Magbot, message: str) -> None:

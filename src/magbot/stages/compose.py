@@ -226,11 +226,17 @@ def _preferred(
     asked_words = set(re.findall(r"[a-z][a-z-]*", question.lower()))
     if level in tested or asked_words & set(_DESIGN_WORDS.get(level, ())):
         return ranked
-    if level == "review":  # a review adds no data: any study that measured something outranks it
-        tested = (*tested, "cross-sectional", "animal")
     pool = list(dict.fromkeys(ranked[:STRONGEST_OF] + [s for s in closest[:STRONGEST_OF] if s in ranked]))
     floor = nearness.get(ranked[0], -1.0) - PREFERENCE_MARGIN  # on topic: nearly as close as the first
     candidates = [sid for sid in pool if kb.by_id[sid].evidence_level in tested and nearness.get(sid, -1.0) >= floor]
+    if level == "review" and not candidates:  # a review adds no data: a study among the most relevant that
+        # measured something (in animals, or a link) outranks it
+        measured = ("cross-sectional", "animal")
+        candidates = [
+            s
+            for s in ranked[:STRONGEST_OF]
+            if kb.by_id[s].evidence_level in measured and nearness.get(s, -1.0) >= floor
+        ]
     if not candidates:
         return ranked
     best = max(candidates, key=lambda sid: (_DESIGN_STRENGTH.index(kb.by_id[sid].evidence_level), -pool.index(sid)))

@@ -113,7 +113,8 @@ _SELF_HARM = re.compile(
 # A general question about a condition is not an emergency ("Does magnesium lower stroke risk?").
 _GENERAL = re.compile(
     r"\b(risk|prevent|studies|study|research|associated|linked|link|in general|curiosity|curious|essay|assignment"
-    r"|homework|exam|project|course|lecture)\b",
+    r"|homework|exam|project|course|lecture|what happens if|signs of|symptoms of|what would the (signs|symptoms) be"
+    r"|warning signs)\b",
     re.IGNORECASE,
 )
 # Learning about emergencies, not having one: "on a first aid course we learned ...", "just curious".
@@ -220,6 +221,14 @@ _NEGATION = re.compile(
 _CLAUSE_END = re.compile(r"[.?!;,:]|\b(but|however|although|though|yet|now|except)\b", re.IGNORECASE)
 
 
+# Said to have lasted a long time: "for 2 years", "for months", "for ages", "since my teens".
+_LONG_STANDING = re.compile(
+    r"\bfor (the (last|past) )?((\d+|a|one|two|three|four|five|six|few|several|many|some|a couple of) )?"
+    r"(years?|yrs?|months?|decades?|ages)\b|\bsince (my|his|her) (teens|twenties|childhood)\b|\bfor a long time\b",
+    re.IGNORECASE,
+)
+
+
 def _affirmed(pattern: re.Pattern[str], text: str) -> bool:
     """Whether ``pattern`` matches somewhere ``text`` does not negate it."""
     for match in pattern.finditer(text):
@@ -238,16 +247,21 @@ class UrgentCues:
     past: bool  # said to be long ago and not now ("3 years ago", "last year")
     general: bool  # a general question (research, a course, curiosity), nothing happening now
     about_research: bool = False  # speaks of research or risk and of nobody present ("studies on suicide risk")
+    long_standing: bool = False  # said to have lasted years or months ("tingling for 2 years")
+    denied: bool = False  # emergency phrases there, every one negated ("no chest pain, no weakness")
 
 
 def urgent_cues(text: str) -> UrgentCues:
     about_research = bool(_GENERAL.search(text) and not _FIRST_PERSON.search(text))
+    pattern = _affirmed(_URGENT, text)
     return UrgentCues(
-        pattern=_affirmed(_URGENT, text),
+        pattern=pattern,
         self_harm=_affirmed(_SELF_HARM, text),
         past=bool(_PAST.search(text) and not _NOW.search(text)),
         general=about_research or bool(_LEARNING.search(text) and not _NOW.search(text)),
         about_research=about_research,
+        long_standing=bool(_LONG_STANDING.search(text) and not _NOW.search(text)),
+        denied=bool(not pattern and _URGENT.search(text)),
     )
 
 

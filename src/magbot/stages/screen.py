@@ -56,8 +56,9 @@ def _pairwise(features: np.ndarray) -> np.ndarray:
 
 
 def _cue_terms(cues: UrgentCues) -> list[float]:
-    """The cues the emergency model weighs beside similarity: told as long past, asked in general."""
-    return [float(cues.past), float(cues.general)]
+    """The cues the emergency model weighs beside similarity: told as long past, asked in general, going on
+    for months or years, and alarming phrases all negated."""
+    return [float(cues.past), float(cues.general), float(cues.long_standing), float(cues.denied)]
 
 
 class EmergencyModel:
@@ -78,16 +79,14 @@ class EmergencyModel:
         bank = banks.emergencies
         is_emergency = np.array([lab.startswith("emergency:") for lab in bank.labels])
         self._positive = bank.vectors[is_emergency]
-        # Ordinary questions: the calm examples and the intent examples, except the safety ones (those are
-        # written to teach what a safety question is, not where an emergency ends; calm: examples do that).
-        ordinary_intents = np.array([lab != "safety" for lab in banks.intents.labels])
-        # The studies' example questions (``questions:``) are ordinary questions too.
+        # Ordinary questions: the calm examples, every intent example (a question about side effects or
+        # another medicine is a question, not an emergency) and the studies' example questions.
         extra = questions.vectors if questions is not None else np.zeros((0, bank.vectors.shape[1]), dtype=np.float32)
-        self._ordinary = np.vstack([bank.vectors[~is_emergency], banks.intents.vectors[ordinary_intents], extra])
+        self._ordinary = np.vstack([bank.vectors[~is_emergency], banks.intents.vectors, extra])
         texts = [
             *(t for t, e in zip(bank.texts, is_emergency, strict=True) if e),
             *(t for t, e in zip(bank.texts, is_emergency, strict=True) if not e),
-            *(t for t, o in zip(banks.intents.texts, ordinary_intents, strict=True) if o),
+            *banks.intents.texts,
             *(questions.texts if questions is not None else ()),
         ]
         self._cues = np.array([_cue_terms(urgent_cues(t)) for t in texts], dtype=np.float64)
