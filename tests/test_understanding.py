@@ -294,19 +294,14 @@ def test_nerve_regrowth_is_answered_from_the_studies_that_measured_it(bot: Magbo
     assert answer.certainty == "not_studied" and "rats" in answer.bottom_line.lower()
 
 
-def test_the_story_around_a_question_does_not_make_it_uncovered(bot: Magbot) -> None:
-    answer = bot.ask("My HbA1c was 71 at my last check. Would magnesium bring my blood sugar down?")
-    assert answer.status == "answered" and answer.citations[0].id == "ref-1"
-
-
 @pytest.mark.parametrize(
     "question",
     [
-        "I have had carpal tunnel in both wrists for ages. Does magnesium help?",  # the story is the subject
-        "I'm on warfarin for my heart. Does magnesium help nerve pain?",  # whether it goes with a medicine
+        "I have had carpal tunnel in both wrists for ages. Does magnesium help?",
+        "I'm on warfarin for my heart. Does magnesium help nerve pain?",
         "does magnesium help chemo-induced neuropathy",  # a compound is about each of its parts
     ],
 )
-def test_a_story_that_carries_the_subject_still_counts(bot: Magbot, question: str) -> None:
+def test_a_story_that_carries_the_subject_counts(bot: Magbot, question: str) -> None:
     answer = bot.ask(question)
     assert answer.status == "not_in_sources" and not answer.citations

@@ -271,6 +271,19 @@ def strip_injection(text: str) -> tuple[str, bool]:
     return " ".join(cleaned.split()), n > 0
 
 
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+_ASKING = re.compile(
+    r"^(does|do|did|is|are|was|were|can|could|would|will|should|has|have|what|whats|how|why|which|who|when|where"
+    r"|any|anyone|tell me|explain)\b|\?\s*$|\bquestion:",
+    re.IGNORECASE,
+)
+
+
+def asking_sentences(text: str) -> str:
+    """The sentences of ``text`` that ask something ("Actual question: what animals were used?")."""
+    return " ".join(s for s in _SENTENCE_END.split(text) if _ASKING.search(s.strip()))
+
+
 def is_dose_question(text: str) -> bool:
     return bool(_DOSE.search(text))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from magbot.stages.banks import Bank, Banks, fit_cached
-from magbot.stages.safety import UrgentCues, normalise, strip_injection, urgent_cues, validate
+from magbot.stages.safety import UrgentCues, asking_sentences, normalise, strip_injection, urgent_cues, validate
 
 __all__ = ["EmergencyModel", "Screened", "screen"]
 
@@ -41,6 +41,8 @@ def screen(raw: object, max_chars: int) -> Screened:
     assert isinstance(raw, str)
     question = normalise(raw)
     cleaned, injected = strip_injection(question)
+    if injected:  # what is left of the instructions ("reply in pirate speak.") is not the question either
+        cleaned = asking_sentences(cleaned) or cleaned
     return Screened(question, cues=urgent_cues(question), cleaned=cleaned, injected=injected)
 
 

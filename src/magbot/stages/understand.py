@@ -88,7 +88,6 @@ class Resources:
     stems: frozenset[str]  # Snowball stems of every word of the knowledge files and their metadata
     study_stems: frozenset[str]  # stems of the studies' own text (what only a study would say)
     study_text: str  # the studies' own words, lower case, space-separated (safety terms are looked up here)
-    everywhere: frozenset[str]  # stems nearly every source uses ("magnesium", "pain"): they name no subject
     subjects: SubjectModel
     intents: IntentModel
 
@@ -110,19 +109,9 @@ def build_resources(kb: KnowledgeBase, banks: Banks, cache_dir: Path | None = No
         stems=frozenset(word_stem(w) for w in all_words | asked),
         study_stems=frozenset(word_stem(w) for w in words(studies)),
         study_text=f" {' '.join(words(studies))} ",
-        everywhere=_everywhere(kb),
         subjects=SubjectModel(banks, cache_dir),
         intents=IntentModel(banks),
     )
-
-
-def _everywhere(kb: KnowledgeBase) -> frozenset[str]:
-    """Stems used by every source, or by all but one: words that say nothing about which subject is meant."""
-    counts: dict[str, int] = {}
-    for source in kb.sources:
-        for s in {word_stem(w) for w in words(source.body)}:
-            counts[s] = counts.get(s, 0) + 1
-    return frozenset(s for s, n in counts.items() if n >= len(kb.sources) - 1)
 
 
 @dataclass(frozen=True)
@@ -297,17 +286,16 @@ def _parts(said: list[str], known: Callable[[str], bool]) -> list[str]:
     return out
 
 
-def _unknown_words(text: str, res: Resources, whole: str | None = None) -> tuple[list[str], list[str]]:
+def _unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
     """Words of ``text`` that the knowledge files never use, in any form or lay synonym (typos corrected):
-    (names, which are subjects by how they are written; other words, to be judged by meaning). ``whole`` is
-    the message ``text`` comes from: how a word is written there shows whether it is a name ("MS")."""
+    (names, which are subjects by how they are written; other words, to be judged by meaning)."""
     thesaurus = res.banks.thesaurus
     by_synonym = {w for key in thesaurus.synonyms for w in key.split()}
 
     def known(word: str) -> bool:
         return word in by_synonym or word_stem(word) in res.stems or res.vocabulary.covers(stem(word))
 
-    names = _names(whole or text, res.common)
+    names = _names(text, res.common)
     found_names: list[str] = []
     out: list[str] = []
     for word in _parts(words(text), known):
@@ -331,38 +319,6 @@ def _unknown_words(text: str, res: Resources, whole: str | None = None) -> tuple
             continue
         out.append(fixed or word)
     return list(dict.fromkeys(found_names)), list(dict.fromkeys(out))
-
-
-_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
-_ASKING = re.compile(
-    r"^(does|do|did|is|are|was|were|can|could|would|will|should|has|have|what|whats|how|why|which|who|when|where"
-    r"|any|anyone|tell me|explain)\b|\?\s*$",
-    re.IGNORECASE,
-)
-_POINTS_BACK = re.compile(
-    r"\b(that|this|those|these|it|them)\b(?!\s+(study|trial|review|paper|research|article))", re.IGNORECASE
-)
-# Something a person takes or is treated with: "I'm on warfarin", "taking sertraline", "prescribed pregabalin".
-_TREATED_WITH = re.compile(r"\b(on|taking|take|takes|took|prescribed|started|using|uses)\s+(?=((?:\w+\s+)?\w+))", re.I)
-
-
-def _asking_part(question: str, res: Resources) -> str:
-    """The sentences of a message that ask something, when they name their own subject; the others tell the
-    story around it. Words the sources never use count as the question's subjects only where it asks: "my
-    HbA1c was 71. Would magnesium lower my blood sugar?" asks about blood sugar, which the sources cover. A
-    question that names nothing of its own ("does magnesium help?") or points back ("any good for that?") is
-    about the story."""
-    sentences = [s for s in _SENTENCE_END.split(question) if s.strip()]
-    asking = " ".join(s for s in sentences if _ASKING.search(s.strip()))
-    skip = STOPWORDS | res.banks.thesaurus.ignore | res.banks.thesaurus.outcome_words
-    own = [w for w in words(asking) if w not in skip and len(w) > 2 and word_stem(w) not in res.everywhere]
-    if not asking or len(sentences) == 1 or not own or _POINTS_BACK.search(asking):
-        return question
-    told = " ".join(s for s in sentences if not _ASKING.search(s.strip()))
-    for match in _TREATED_WITH.finditer(told):  # "I'm on warfarin.": whether magnesium goes with it is asked
-        if any(w not in STOPWORDS and word_stem(w) not in res.stems for w in words(match.group(2))):
-            return question
-    return asking
 
 
 # Words between an outcome word and what it governs: "help (me) with (my) sleep", "good for (your) sleep".
@@ -432,7 +388,7 @@ def understand(
     fixed = res.vocabulary.correct_text(resolved, keep=res.banks.thesaurus.ignore)
     extra = thesaurus.expansions(fixed)
     query = fixed + (" " + " ".join(extra) if extra else "")
-    names, unknown = _unknown_words(_asking_part(question, res), res, whole=question)
+    names, unknown = _unknown_words(question, res)
     own = [question] if fixed == question else [question, fixed]  # lay-word expansions are for keywords only
     focus = _without_names(question, named_now, res.kb)
     if focus:
