@@ -266,7 +266,10 @@ def _opening(intent: str, source: Source, finding: Finding, certainty: str) -> s
         return f"This has only been studied in {animals}, not in people: {found}"
     if finding.result == "no_results" or source.evidence_level == "protocol":
         plan = f"{DESIGN['protocol']} {who}"
-        return f"Not known yet from these sources: the study here is {plan}: {finding.short} {source.marker}."
+        what = re.sub(r"^no results yet:\s*", "", finding.short)  # the plan itself already says so
+        if intent in _VERDICT_INTENTS:
+            return f"Not known yet from these sources: the study here is {plan}: {what} {source.marker}."
+        return f"The study here is {plan}: {what} {source.marker}."
     if source.population == "none":
         review = f"{DESIGN[source.evidence_level]} {who}"
         return f"The sources discuss this but do not test it: {review} describes {finding.short} {source.marker}."
