@@ -305,3 +305,10 @@ def test_nerve_regrowth_is_answered_from_the_studies_that_measured_it(bot: Magbo
 def test_a_story_that_carries_the_subject_counts(bot: Magbot, question: str) -> None:
     answer = bot.ask(question)
     assert answer.status == "not_in_sources" and not answer.citations
+
+
+def test_does_it_work_is_answered_from_the_tested_study_nearest_the_question(bot: Magbot) -> None:
+    # two trials-level studies: one measured blood sugar, one nerve-related pain; pain was asked about
+    answer = bot.ask("my diabetic neuropathy burns at night, will magnesium help the pain?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+    assert "blood sugar" not in answer.bottom_line.split(":")[0]

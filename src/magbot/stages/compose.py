@@ -203,6 +203,7 @@ PREFERENCE_MARGIN = 0.2
 # Words by which a question refers to a kind of study ("that review", "the rat study"): such a question is
 # about that study, not about the best evidence on the subject.
 _DESIGN_WORDS = {
+    "meta-analysis": ("pooled", "meta-analysis", "metaanalysis", "combined"),
     "review": ("review", "reviews"),
     "protocol": ("protocol", "plan", "planned", "unfinished"),
     "animal": ("rat", "rats", "mice", "mouse", "animal", "animals"),
@@ -213,7 +214,9 @@ _DESIGN_WORDS = {
 def _preferred(
     ranked: list[str], closest: list[str], kb: KnowledgeBase, intent: str, question: str, nearness: dict[str, float]
 ) -> list[str]:
-    """Answer "does it work" from a study that tested magnesium in people (a trial, a meta-analysis),
+    """Answer "does it work" from a study that tested magnesium in people (a trial, a meta-analysis), the
+    one whose findings are nearest the question when several did (a blood-sugar meta-analysis does not answer
+    a question about pain that a trial measured),
     and a question about evidence from a study that measured something, rather than from a review (which
     adds no new data; when a review ranks first, an animal or cross-sectional study that measured the thing
     outranks it too), when such a study is among the most relevant, speaks to the question nearly as
@@ -224,8 +227,12 @@ def _preferred(
     tested = ("meta-analysis", "rct") if intent == "works" else ("meta-analysis", "rct", "cross-sectional")
     level = kb.by_id[ranked[0]].evidence_level
     asked_words = set(re.findall(r"[a-z][a-z-]*", question.lower()))
-    if level in tested or asked_words & set(_DESIGN_WORDS.get(level, ())):
+    if asked_words & set(_DESIGN_WORDS.get(level, ())):
         return ranked
+    if level in tested:  # a tested study leads; another tested one whose findings are nearer may take over
+        rivals = [s for s in ranked if kb.by_id[s].evidence_level in tested]
+        best = max(rivals, key=lambda sid: nearness.get(sid, -1.0))
+        return [best, *(s for s in ranked if s != best)]
     pool = list(dict.fromkeys(ranked[:STRONGEST_OF] + [s for s in closest[:STRONGEST_OF] if s in ranked]))
     floor = nearness.get(ranked[0], -1.0) - PREFERENCE_MARGIN  # on topic: nearly as close as the first
     candidates = [sid for sid in pool if kb.by_id[sid].evidence_level in tested and nearness.get(sid, -1.0) >= floor]
@@ -239,7 +246,7 @@ def _preferred(
         ]
     if not candidates:
         return ranked
-    best = max(candidates, key=lambda sid: (_DESIGN_STRENGTH.index(kb.by_id[sid].evidence_level), -pool.index(sid)))
+    best = max(candidates, key=lambda sid: nearness.get(sid, -1.0))
     return [best, *(s for s in ranked if s != best)]
 
 
