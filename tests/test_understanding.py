@@ -312,3 +312,10 @@ def test_does_it_work_is_answered_from_the_tested_study_nearest_the_question(bot
     answer = bot.ask("my diabetic neuropathy burns at night, will magnesium help the pain?")
     assert answer.status == "answered" and answer.citations[0].id == "ref-4"
     assert "blood sugar" not in answer.bottom_line.split(":")[0]
+
+
+def test_stopping_a_symptom_is_not_stopping_a_medicine(bot: Magbot) -> None:
+    answer = bot.ask("will mag tablets stop my nerve pain")
+    assert answer.status == "answered" and answer.citations
+    declined = bot.ask("can i stop my gabapentin if i start magnesium")
+    assert declined.status == "not_in_sources" and "pharmacist" in declined.answer
