@@ -17,10 +17,10 @@ def test_dev_split_holds_its_figures(bot: Magbot) -> None:
     assert {f"ref-{n}" for n in range(1, 10)} <= {i for item in items for i in item.expect}
     report = run_eval(bot, items)
     print(report.table(verbose=False))
-    assert report.hit_rate >= 0.88
-    assert report.precision >= 0.92
-    assert report.decline_accuracy >= 0.95
-    assert report.urgent_accuracy >= 0.95 and report.false_alarms <= 5
+    assert report.hit_rate >= 0.92
+    assert report.precision >= 0.95
+    assert report.decline_accuracy >= 0.94
+    assert report.urgent_accuracy >= 0.98 and report.false_alarms <= 3
     assert report.bottom_line_rate == 1.0
 
 
@@ -32,8 +32,8 @@ def test_test_split_is_measured_not_tuned(bot: Magbot) -> None:
     # Floors from the split as it stands: a second blind batch (t2-) joined it unseen and brought declines
     # from 0.972 to 0.934 and hit from 0.909 to 0.882; a third (t3-) brought declines to 0.910, urgent to
     # 0.952 and calm false alarms from 2 to 4, with the product unchanged.
-    assert report.hit_rate >= 0.87
-    assert report.precision >= 0.92
-    assert report.decline_accuracy >= 0.90
-    assert report.urgent_accuracy >= 0.97 and report.false_alarms <= 5
+    assert report.hit_rate >= 0.89
+    assert report.precision >= 0.94
+    assert report.decline_accuracy >= 0.92
+    assert report.urgent_accuracy >= 0.97 and report.false_alarms <= 4
     assert report.bottom_line_rate == 1.0
