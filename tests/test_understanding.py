@@ -319,3 +319,11 @@ def test_stopping_a_symptom_is_not_stopping_a_medicine(bot: Magbot) -> None:
     assert answer.status == "answered" and answer.citations
     declined = bot.ask("can i stop my gabapentin if i start magnesium")
     assert declined.status == "not_in_sources" and "pharmacist" in declined.answer
+
+
+def test_when_and_how_to_take_it_is_for_a_pharmacist(bot: Magbot) -> None:
+    answer = bot.ask("is it better to take magnesium in the morning or night for neuropathy?")
+    assert answer.status == "not_in_sources" and not answer.citations
+    assert "pharmacist" in answer.answer and "when and how" in answer.answer
+    study = bot.ask("when did they give the magnesium in the back pain trial")
+    assert study.status == "answered" and study.citations[0].id == "ref-4"

@@ -30,8 +30,9 @@ DOSE_NOTICE = (
     "or pharmacist before taking magnesium, especially if you have kidney problems or take other medicines."
 )
 SAFETY_POINTER = (
-    "Questions about safety, side effects, other medicines, pregnancy, children or kidney problems need "
-    "someone who knows your situation: please ask a pharmacist or your doctor."
+    "Questions about taking magnesium yourself (when and how, which product, side effects, other medicines, "
+    "pregnancy, children or kidney problems) need someone who knows your situation: please ask a pharmacist "
+    "or your doctor."
 )
 _DOSE_FIGURE = re.compile(r"\b\d+(\.\d+)?\s*(mg|g|ml|mmol)\b", re.IGNORECASE)
 
