@@ -37,7 +37,7 @@ CERTAINTY_LABELS = {
     "moderate": "Certainty: moderate",
     "low": "Certainty: low",
     "very_low": "Certainty: very low",
-    "not_studied": "Not studied in people",
+    "not_studied": "Certainty: not tested in people by these sources",
 }
 STARTERS = [
     "Does magnesium help nerve pain?",

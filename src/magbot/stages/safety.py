@@ -80,7 +80,8 @@ _URGENT_PATTERNS = [
     r"\b(lost|losing|loss of) (control (of|over) )?(my )?(bladder|bowel)|\bno control (of|over) (my )?(bladder|bowel)",
     r"\b(bladder|bowel) control\b",
     r"\bcan'?t (control|hold) my (bladder|bowel|pee|urine|poo)",
-    r"\bwet myself\b",
+    r"\b(wet|peed|pee'?d|pissed|soiled|pooed|pooped) (myself|my pants|my trousers|my knickers|the bed)\b",
+    r"\bcan'?t feel (my |his |her )?(bum|bottom|backside|bum cheeks|groin|privates|genitals|crotch|saddle)\b",
     r"\bsaddle (numbness|anaesthesia|anesthesia)\b",
     r"\bnumb(ness)? (between (my|his|her) legs|in (my|the) groin"
     r"|a?round (my|his|her|the) (anus|genitals|bottom|bum|privates))",
@@ -93,12 +94,15 @@ _URGENT_PATTERNS = [
     # - cauda equina: cannot pass urine, with numbness or leg weakness
     r"(?=.*\b(can'?t|cannot|unable to|haven'?t been able to|not able to) (pee|wee|urinate|pass urine)\b)"
     r"(?=.*\b(numb\w*|weak\w*|can'?t feel)\b)",
+    # - an infected foot wound in diabetes: black, smelly or oozing, with fever or diabetes named
+    r"(?=.*\b(black|blackened|smells?|smelly|stinks?|stinking|pus|oozing)\b)(?=.*\b(sore|wound|ulcer|cut|blister)\b)"
+    r"(?=.*\b(fever|temperature|shivering|shivery|chills|diabet\w*)\b)",
     # signs of magnesium toxicity
     r"\b(irregular|racing|slow) heart ?beat\b.*\bmagnesium\b|\bmagnesium\b.*\b(irregular|racing|slow) heart ?beat\b",
 ]
 _URGENT = re.compile("|".join(f"(?:{p})" for p in _URGENT_PATTERNS), re.IGNORECASE)
 _SELF_HARM = re.compile(
-    r"\b(?:suicid|kill(ing)? (myself|me)\b|end (my (own )?life|it all)\b|want to die|self[- ]?harm|hurt(ing)? myself|"
+    r"\b(?:suicid|kill(ing)? myself\b|kill me\b|end (my (own )?life|it all)\b|want to die|self[- ]?harm|hurt(ing)? myself|"
     r"better off dead|no reason to live|better off without me|(don'?t|do not|never) (want to )?wake up|"
     r"(don'?t|do not) want to (be here|live|go on)|no point (in )?(living|going on|carrying on)|"
     r"(saving|stockpiling|hoarding) (up )?(my |all my )?(pills|tablets|meds)|"
