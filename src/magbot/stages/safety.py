@@ -102,7 +102,8 @@ _URGENT_PATTERNS = [
 ]
 _URGENT = re.compile("|".join(f"(?:{p})" for p in _URGENT_PATTERNS), re.IGNORECASE)
 _SELF_HARM = re.compile(
-    r"\b(?:suicid|kill(ing)? myself\b|kill me\b|end (my (own )?life|it all)\b|want to die|self[- ]?harm|hurt(ing)? myself|"
+    r"\b(?:suicid|kill(ing)? myself\b|kill me\b|end (my (own )?life|it all)\b|want to die|self[- ]?harm|"
+    r"hurt(ing)? myself|"
     r"better off dead|no reason to live|better off without me|(don'?t|do not|never) (want to )?wake up|"
     r"(don'?t|do not) want to (be here|live|go on)|no point (in )?(living|going on|carrying on)|"
     r"(saving|stockpiling|hoarding) (up )?(my |all my )?(pills|tablets|meds)|"
