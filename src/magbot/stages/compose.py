@@ -20,6 +20,7 @@ from magbot._models import EVIDENCE_LABELS, Chunk, Citation, Finding, FindingOut
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Bank
 from magbot.stages.understand import Understanding
+from magbot.text import search_terms, word_stem
 
 __all__ = ["Composed", "FindingIndex", "citation_for", "closing_notes", "compose", "decline_text"]
 
@@ -300,6 +301,25 @@ def _opening(intent: str, source: Source, finding: Finding, certainty: str) -> s
     return f"{found[0].upper()}{found[1:]} That is {CERTAINTY_PHRASE[certainty]}."
 
 
+def _hedged(source: Source, finding: Finding) -> bool:
+    """Whether the opening for "does it work" would be a hedged yes ("Probably", "Possibly") or a "Not clearly"."""
+    return (
+        source.population == "humans"
+        and finding.population != "animals"
+        and source.evidence_level != "protocol"
+        and finding.result in ("benefit", "no_difference")
+    )
+
+
+def _measured_what_was_asked(query: str, source: Source) -> bool:
+    """Whether an outcome the study measured shares a word with the question (its lay words mapped to the
+    sources' words): "nerve-related back pain" answers "does it help my sciatica?" (sciatica: low back pain);
+    "fasting blood sugar" does not answer "does it help diabetic neuropathy?". Magnesium, what was given,
+    is no outcome."""
+    measured = " ".join(f.outcome for f in source.findings if f.result != "limits").replace("-", " ")
+    return bool((set(search_terms(query)) & set(search_terms(measured))) - {word_stem("magnesium")})
+
+
 CERTAINTY_PHRASE = {
     "moderate": "moderate-certainty evidence",
     "low": "low-certainty evidence",
@@ -444,6 +464,11 @@ def compose(
         bottom = f"How it might work, as the sources describe it ({_tested(source)}): {said} {source.marker}."
         if source.id != top.id:
             cited.insert(0, source)
+    elif u.intent == "works" and _hedged(top, main[0]) and not _measured_what_was_asked(u.query, top):
+        # "does it help diabetic neuropathy?" answered from a blood-sugar result: no "Probably" for it
+        certainty = "not_studied"
+        closest = _opening("fact", top, main[0], certainty).removesuffix(f" That is {CERTAINTY_PHRASE[certainty]}.")
+        bottom = f"No study here tested that directly. The closest evidence: {closest[0].lower()}{closest[1:]}"
     else:
         bottom = _opening(u.intent, top, main[0], certainty)
     if limits and (u.intent in _VERDICT_INTENTS or dose):
