@@ -76,6 +76,12 @@ def test_dose_question_reports_study_doses_and_defers_to_a_clinician(bot: Magbot
     assert_contract(answer)
     assert re.search(r"\d+ mg", answer.answer)
     assert "not a dose for you" in answer.answer and "doctor or pharmacist" in answer.answer
+    assert answer.bottom_line.startswith("No study here tells anyone what to take")
+    # about what one study gave: its amounts, and the notice, without a lecture first
+    study = bot.ask("how much magnesium did they give in the back pain trial")
+    assert study.status == "answered" and study.citations[0].id == "ref-4"
+    assert "Amounts used in the study" in study.answer and "not a dose for you" in study.answer
+    assert not study.bottom_line.startswith("No study here tells anyone")
 
 
 @pytest.mark.parametrize(

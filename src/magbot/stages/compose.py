@@ -43,8 +43,8 @@ _CERTAINTY_ORDER = ["not_studied", "very_low", "low", "moderate"]
 DESIGN = {
     "meta-analysis": "a meta-analysis of randomised trials",
     "rct": "one randomised trial",
-    "protocol": "a trial plan (protocol) that has no results yet",
-    "review": "a review, which adds no new data",
+    "protocol": "a trial plan with no results yet",
+    "review": "a review",
     "cross-sectional": "a snapshot study of people at one point in time",
     "animal": "an animal experiment",
     "other": "one study",
@@ -456,9 +456,16 @@ def compose(
             bottom += f"{main[0].short} {top.marker}."
         else:
             bottom = f"{said} {_opening(u.intent, top, main[0], certainty)}"
-    elif dose:
+    elif dose and not u.named:  # "how much should I take?": first, that no study here says what to take
         bottom = f"{DOSE_LEAD} {_opening('dose', top, main[0], certainty)}"
-    elif u.intent == "mechanism" and (why := _explanation(u, hits, vectors)) and why[1] in kb.by_id:
+    elif dose:  # "was it pills or a drip?" about the study in hand: what it gave
+        bottom = _opening("dose", top, main[0], certainty)
+    elif (
+        u.intent == "mechanism"
+        and (why := _explanation(u, hits, vectors))
+        and why[1] in kb.by_id
+        and (not u.named or why[1] in u.named)  # a question about a named study is answered from that study
+    ):
         source = kb.by_id[why[1]]
         said = f"the article says: “{why[0].rstrip('.')}”" if source.kind == "article" else f"“{why[0].rstrip('.')}”"
         bottom = f"How it might work, as the sources describe it ({_tested(source)}): {said} {source.marker}."
