@@ -108,6 +108,9 @@ _SELF_HARM = re.compile(
     r"(don'?t|do not) want to (be here|live|go on)|no point (in )?(living|going on|carrying on)|"
     r"(saving|stockpiling|hoarding) (up )?(my |all my )?(pills|tablets|meds)|"
     r"(sav(ed|ing)|stockpil\w+|hoard\w*) [^.?!]{0,20}\b(pills|tablets|meds)\b|(pills|tablets|meds) (saved|stored) up|"
+    r"(pills|tablets|meds) (put|set|hidden|stashed) (aside|away)|who gets my (things|stuff|belongings)|"
+    r"said (all )?my goodbyes|(don'?t|do not|not) (plan|planning|expect|expecting) (on|to) be(ing)? (here|around)|"
+    r"(sleep|go to sleep) and (not|never) wake|"
     r"(goodbye|farewell) (letters?|notes?)|"
     r"(wrote|written|writing) (letters|notes) (to|for) (my|the) (kids|children|family)|"
     r"(won'?t|will not|not going to) be (around|here) (much longer|for (much )?longer|for long)|"
@@ -119,7 +122,7 @@ _SELF_HARM = re.compile(
 _GENERAL = re.compile(
     r"\b(risk|prevent|studies|study|research|associated|linked|link|in general|curiosity|curious|essay|assignment"
     r"|homework|exam|project|course|lecture|what happens if|signs of|symptoms of|what would the (signs|symptoms) be"
-    r"|warning signs)\b",
+    r"|warning signs|cause|causes|side effects?|is it possible|possible to|can you)\b",
     re.IGNORECASE,
 )
 # Learning about emergencies, not having one: "on a first aid course we learned ...", "just curious".
