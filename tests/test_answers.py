@@ -92,7 +92,13 @@ def test_not_in_sources_says_so_without_citing(bot: Magbot, question: str) -> No
     answer = bot.ask(question)
     assert answer.status == "not_in_sources"
     assert answer.citations == [] and not MARKER.search(answer.answer)
-    assert "do not cover" in answer.answer
+    assert "do not cover" in answer.answer or "say nothing about" in answer.answer
+
+
+def test_a_decline_names_what_the_sources_never_mention(bot: Magbot) -> None:
+    answer = bot.ask("does turmeric help nerve pain in the feet?")
+    assert answer.status == "not_in_sources" and answer.citations == []
+    assert "say nothing about turmeric" in answer.answer
 
 
 def test_out_of_scope_and_injection(bot: Magbot) -> None:

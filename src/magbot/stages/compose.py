@@ -507,12 +507,21 @@ def _uncited_claim(claim: _ArticleClaim, article: Source) -> Composed:
     return Composed("answered", bottom, [citation_for(article, claim.text)], bottom, "not_studied", [])
 
 
-def decline_text(kb: KnowledgeBase, nearest: Source | None, *, safety: bool) -> str:
-    """Why magbot will not answer, where to ask instead, and (only if related) the nearest study."""
+def decline_text(kb: KnowledgeBase, nearest: Source | None, *, safety: bool, unknown: Sequence[str] = ()) -> str:
+    """Why magbot will not answer (naming, when it can, what the sources never mention), where to ask
+    instead, and (only if related) the nearest study."""
     studies = kb.study_count
-    text = (
-        f"The article and the {studies} studies magbot draws on do not cover this question, so magbot will not guess."
-    )
+    named = [w for w in dict.fromkeys(unknown) if re.fullmatch(r"[a-z][a-z0-9'-]{1,30}", w)][:3]
+    if named:
+        said = named[0] if len(named) == 1 else ", ".join(named[:-1]) + f" or {named[-1]}"
+        text = (
+            f"The article and the {studies} studies magbot draws on say nothing about {said}, so magbot will not guess."
+        )
+    else:
+        text = (
+            f"The article and the {studies} studies magbot draws on do not cover this question, "
+            "so magbot will not guess."
+        )
     if safety:
         return f"{text} {SAFETY_POINTER}"
     text += " A doctor or pharmacist can help with it."
