@@ -246,6 +246,24 @@ def _affirmed(pattern: re.Pattern[str], text: str) -> bool:
     return False
 
 
+# Everything that decides the cues, as text: the emergency model's fit is named by it.
+CUE_PATTERNS = "\n".join(
+    p.pattern
+    for p in (
+        _URGENT,
+        _SELF_HARM,
+        _GENERAL,
+        _LEARNING,
+        _FIRST_PERSON,
+        _PAST,
+        _NOW,
+        _LONG_STANDING,
+        _NEGATION,
+        _CLAUSE_END,
+    )
+)
+
+
 @dataclass(frozen=True)
 class UrgentCues:
     """What the emergency phrase patterns see in a message; the emergency model weighs these."""

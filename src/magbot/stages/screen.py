@@ -10,13 +10,22 @@ lopsided" is one without matching any phrase. A missed emergency costs more than
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from magbot.stages.banks import Bank, Banks, fit_cached
-from magbot.stages.safety import UrgentCues, asking_sentences, normalise, strip_injection, urgent_cues, validate
+from magbot.stages.safety import (
+    CUE_PATTERNS,
+    UrgentCues,
+    asking_sentences,
+    normalise,
+    strip_injection,
+    urgent_cues,
+    validate,
+)
 
 __all__ = ["EmergencyModel", "Screened", "screen"]
 
@@ -91,9 +100,11 @@ class EmergencyModel:
             *banks.intents.texts,
             *(questions.texts if questions is not None else ()),
         ]
-        self._cues = np.array([_cue_terms(urgent_cues(t)) for t in texts], dtype=np.float64)
+        self._texts = texts  # their cues are read only when fitting (the phrase patterns take a second)
         self._self_harm = bank.vectors[np.array([lab == "emergency:self_harm" for lab in bank.labels])]
-        params = fit_cached("emergency", [self._positive, self._ordinary, self._cues], self._fit, cache_dir)
+        # named by the examples, their texts and the patterns that read the cues: any change means a new fit
+        key = np.frombuffer(hashlib.sha256("\0".join([CUE_PATTERNS, *texts]).encode()).digest(), dtype=np.uint8)
+        params = fit_cached("emergency", [self._positive, self._ordinary, key], self._fit, cache_dir)
         self._mean, self._scale = params["mean"], params["scale"]
         self._coef, self._intercept = params["coef"], float(params["intercept"][0])
         # Flag when P(emergency) * cost_of_missing > P(ordinary) * cost_of_false_alarm.
@@ -106,7 +117,8 @@ class EmergencyModel:
         examples = np.vstack([self._positive, self._ordinary])
         labels = np.array([True] * len(self._positive) + [False] * len(self._ordinary))
         similarities = _pairwise(np.array([self._features(v, skip=i) for i, v in enumerate(examples)]))
-        terms = np.hstack([similarities, self._cues])
+        cues = np.array([_cue_terms(urgent_cues(t)) for t in self._texts], dtype=np.float64)
+        terms = np.hstack([similarities, cues])
         mean, scale = terms.mean(axis=0), terms.std(axis=0)
         scale[scale == 0] = 1.0
         model = LogisticRegression(max_iter=2000).fit((terms - mean) / scale, labels)
