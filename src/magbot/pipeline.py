@@ -245,10 +245,10 @@ class Magbot:
             seen = {h.chunk.id for h in hits}
             hits += [Hit(c, 0.0, None, None) for c in ready.chunks if c.source_id in u.named and c.id not in seen]
         if verdict == "uncovered" or (not u.named and _best_similarity(u, hits, ready) < s.min_similarity):
-            nearest = next((kb.by_id[h.chunk.source_id] for h in hits if h.chunk.source_id != "article"), None)
-            if verdict == "uncovered":
+            if verdict == "uncovered":  # name what the sources never mention, and no study as if related
                 text = prefix + decline_text(kb, None, safety=False, unknown=u.uncovered)
             else:
+                nearest = next((kb.by_id[h.chunk.source_id] for h in hits if h.chunk.source_id != "article"), None)
                 text = prefix + decline_text(kb, nearest, safety=False)
             return self._reply(question, "not_in_sources", text, mode="none", **common)
         composed = compose(u, hits, ready.findings, ready.vectors, kb, dose=dose, max_findings=s.max_sentences)

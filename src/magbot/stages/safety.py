@@ -106,7 +106,6 @@ _SELF_HARM = re.compile(
     r"hurt(ing)? myself|"
     r"better off dead|no reason to live|better off without me|(don'?t|do not|never) (want to )?wake up|"
     r"(don'?t|do not) want to (be here|live|go on)|no point (in )?(living|going on|carrying on)|"
-    r"(saving|stockpiling|hoarding) (up )?(my |all my )?(pills|tablets|meds)|"
     r"(sav(ed|ing)|stockpil\w+|hoard\w*) [^.?!]{0,20}\b(pills|tablets|meds)\b|(pills|tablets|meds) (saved|stored) up|"
     r"(pills|tablets|meds) (put|set|hidden|stashed) (aside|away)|who gets my (things|stuff|belongings)|"
     r"said (all )?my goodbyes|(don'?t|do not|not) (plan|planning|expect|expecting) (on|to) be(ing)? (here|around)|"
@@ -114,8 +113,8 @@ _SELF_HARM = re.compile(
     r"(goodbye|farewell) (letters?|notes?)|"
     r"(wrote|written|writing) (letters|notes) (to|for) (my|the) (kids|children|family)|"
     r"(won'?t|will not|not going to) be (around|here) (much longer|for (much )?longer|for long)|"
-    r"giv(e|ing|en) (away )?(all )?(my|all my) (things|stuff|belongings|possessions) away|"
-    r"giv(e|ing|en) away (all )?(my|all my) (things|stuff|belongings|possessions))",
+    r"giv(e|ing|en) ((away )?(all )?(my|all my) (things|stuff|belongings|possessions) away"
+    r"|away (all )?(my|all my) (things|stuff|belongings|possessions)))",
     re.IGNORECASE,
 )
 # A general question about a condition is not an emergency ("Does magnesium lower stroke risk?").
