@@ -76,9 +76,10 @@ class EmergencyModel:
     """P(emergency | message), learnt from labelled examples; decides with a stated cost ratio.
 
     A message is described by two numbers: its mean similarity to the three nearest emergency examples
-    and to the three nearest ordinary ones (a calm example or an intent example), and by two cues the
-    phrase patterns read: it puts what it tells long in the past, or it asks generally (for a course, out
-    of curiosity). A logistic regression (pairwise terms of the similarities, plus the cues) is fitted to
+    and to the three nearest ordinary ones (a calm example or an intent example), and by four cues the
+    phrase patterns read: it puts what it tells long in the past, it asks generally (for a course, out of
+    curiosity), it says something has gone on for months or years, or every alarming phrase in it is
+    negated. A logistic regression (pairwise terms of the similarities, plus the cues) is fitted to
     the examples themselves, each scored against the others (leave-one-out), so how much "two years ago"
     weighs comes from the examples, not from a hand-set rule. A few features instead of the raw embedding
     keep it sane far from every example: a message about football is near neither group.

@@ -326,7 +326,7 @@ _GOVERNED = frozenset("me you us him her them people someone with my your his th
 
 
 def _asked_outcome(question: str, outcome_words: frozenset[str]) -> str | None:
-    """What a question asks magnesium to change: the first word after "help", "good for", "cause", ...
+    """What a question asks magnesium to change: the first word after "help", "good for", "stop", ...
     ("does magnesium help you *sleep*?"). A word used as small talk elsewhere ("I can't sleep") is the
     question's subject here, so the sources must cover it."""
     said = words(question)
