@@ -11,6 +11,7 @@ The article's own uncited statements are only ever reported as "the article says
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -62,6 +63,8 @@ class FindingIndex:
     sentence_sources: tuple[str, ...] = ()
     sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), dtype=np.float32))
     asked: Bank | None = None  # each study's example questions (``questions:`` in its file), labelled by study
+    # each study's words for what it measured (its findings' outcomes), less the words most studies share
+    measured: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -82,7 +85,7 @@ class FindingIndex:
                     sources += list(sentence.supports)
                     rows += [vec] * len(sentence.supports)
         matrix = np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
-        return cls(items, finding_vectors, tuple(sources), matrix, asked)
+        return cls(items, finding_vectors, tuple(sources), matrix, asked, _outcome_terms(items))
 
     def similarities(self, vector: np.ndarray) -> np.ndarray:
         return np.asarray(self.vectors @ vector) if len(self.items) else np.zeros(0)
@@ -213,7 +216,13 @@ _DESIGN_WORDS = {
 
 
 def _preferred(
-    ranked: list[str], closest: list[str], kb: KnowledgeBase, intent: str, question: str, nearness: dict[str, float]
+    ranked: list[str],
+    closest: list[str],
+    kb: KnowledgeBase,
+    intent: str,
+    question: str,
+    nearness: dict[str, float],
+    index: FindingIndex,
 ) -> list[str]:
     """Answer "does it work" from a study that tested magnesium in people (a trial, a meta-analysis), the
     one whose findings are nearest the question when several did (a blood-sugar meta-analysis does not answer
@@ -227,16 +236,22 @@ def _preferred(
         return ranked
     tested = ("meta-analysis", "rct") if intent == "works" else ("meta-analysis", "rct", "cross-sectional")
     level = kb.by_id[ranked[0]].evidence_level
+
+    def measures_it(sid: str) -> bool:  # a study that measured what was asked answers before one that did not
+        return intent == "works" and _measured_what_was_asked(question, kb.by_id[sid], index)
+
     asked_words = set(re.findall(r"[a-z][a-z-]*", question.lower()))
     if asked_words & set(_DESIGN_WORDS.get(level, ())):
         return ranked
     if level in tested:  # a tested study leads; another tested one whose findings are nearer may take over
         rivals = [s for s in ranked if kb.by_id[s].evidence_level in tested]
-        best = max(rivals, key=lambda sid: nearness.get(sid, -1.0))
+        best = max(rivals, key=lambda sid: (measures_it(sid), nearness.get(sid, -1.0)))
         return [best, *(s for s in ranked if s != best)]
     pool = list(dict.fromkeys(ranked[:STRONGEST_OF] + [s for s in closest[:STRONGEST_OF] if s in ranked]))
     floor = nearness.get(ranked[0], -1.0) - PREFERENCE_MARGIN  # on topic: nearly as close as the first
     candidates = [sid for sid in pool if kb.by_id[sid].evidence_level in tested and nearness.get(sid, -1.0) >= floor]
+    # a study that tested magnesium in people and measured what was asked answers however it ranks
+    candidates += [s for s in ranked if kb.by_id[s].evidence_level in tested and measures_it(s) and s not in candidates]
     if level == "review" and not candidates:  # a review adds no data: a study among the most relevant that
         # measured something (in animals, or a link) outranks it
         measured = ("cross-sectional", "animal")
@@ -247,7 +262,7 @@ def _preferred(
         ]
     if not candidates:
         return ranked
-    best = max(candidates, key=lambda sid: nearness.get(sid, -1.0))
+    best = max(candidates, key=lambda sid: (measures_it(sid), nearness.get(sid, -1.0)))
     return [best, *(s for s in ranked if s != best)]
 
 
@@ -315,13 +330,23 @@ def _hedged(source: Source, finding: Finding) -> bool:
     )
 
 
-def _measured_what_was_asked(query: str, source: Source) -> bool:
-    """Whether an outcome the study measured shares a word with the question (its lay words mapped to the
-    sources' words): "nerve-related back pain" answers "does it help my sciatica?" (sciatica: low back pain);
-    "fasting blood sugar" does not answer "does it help diabetic neuropathy?". Magnesium, what was given,
-    is no outcome."""
-    measured = " ".join(f.outcome for f in source.findings if f.result != "limits").replace("-", " ")
-    return bool((set(search_terms(query)) & set(search_terms(measured))) - {word_stem("magnesium")})
+def _outcome_terms(items: Sequence[tuple[Source, int, Finding]]) -> dict[str, frozenset[str]]:
+    """Each study's words for what it measured. Magnesium, what was given, is no outcome, and a word in the
+    outcomes of half the studies or more ("nerve") tells none of them apart."""
+    terms: dict[str, set[str]] = {}
+    for source, _, finding in items:
+        if finding.result != "limits":
+            terms.setdefault(source.id, set()).update(search_terms(finding.outcome.replace("-", " ")))
+    counts = Counter(t for words in terms.values() for t in words)
+    common = {t for t, n in counts.items() if n * 2 >= len(terms)} | {word_stem("magnesium")}
+    return {sid: frozenset(words - common) for sid, words in terms.items()}
+
+
+def _measured_what_was_asked(query: str, source: Source, index: FindingIndex) -> bool:
+    """Whether an outcome the study measured shares a telling word with the question (its lay words mapped
+    to the sources' words): "nerve-related back pain" answers "does it help my sciatica?" (sciatica: low back
+    pain); "fasting blood sugar" does not answer "does it help diabetic neuropathy?"."""
+    return bool(set(search_terms(query)) & index.measured.get(source.id, frozenset()))
 
 
 CERTAINTY_PHRASE = {
@@ -441,7 +466,7 @@ def compose(
     if claim and claim.cites and not u.named:  # judge the article's claim by the studies it cites for it
         ranked = [c for c in claim.cites if c in kb.by_id] + [r for r in ranked if r not in claim.cites]
     elif not u.named:
-        ranked = _preferred(ranked, _by_findings(index, sims), kb, u.intent, u.query, _nearness(index, sims))
+        ranked = _preferred(ranked, _by_findings(index, sims), kb, u.intent, u.query, _nearness(index, sims), index)
     if not ranked:
         return Composed("not_in_sources", decline_text(kb, None, safety=False))
     top = kb.by_id[ranked[0]]
@@ -475,7 +500,7 @@ def compose(
         bottom = f"How it might work, as the sources describe it ({_tested(source)}): {said} {source.marker}."
         if source.id != top.id:
             cited.insert(0, source)
-    elif u.intent == "works" and _hedged(top, main[0]) and not _measured_what_was_asked(u.query, top):
+    elif u.intent == "works" and _hedged(top, main[0]) and not _measured_what_was_asked(u.query, top, index):
         # "does it help diabetic neuropathy?" answered from a blood-sugar result: no "Probably" for it
         certainty = "not_studied"
         bottom = f"No study here tested that directly. The closest evidence: {_found(top, main[0])}"
