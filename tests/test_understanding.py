@@ -336,3 +336,22 @@ def test_when_and_how_to_take_it_is_for_a_pharmacist(bot: Magbot) -> None:
     assert "pharmacist" in answer.answer and "when and how" in answer.answer
     study = bot.ask("when did they give the magnesium in the back pain trial")
     assert study.status == "answered" and study.citations[0].id == "ref-4"
+
+
+def test_a_claim_quoted_from_a_blog_is_read_as_the_articles_claim(bot: Magbot) -> None:
+    # no word "article": the page is referred to as a blog; the claim is one the article makes without a study
+    answer = bot.ask("a health blog told me about half of us do not get enough magnesium in our diet - true?")
+    assert answer.status == "answered" and answer.intent == "article"
+    assert answer.bottom_line.startswith("The article says: “") and "50%" in answer.bottom_line
+    assert "gives no study for this statement" in answer.bottom_line
+    assert answer.citations[0].id == "article"
+    # a study may be shown as the nearest thing the sources say, never as the claim's backing
+    if len(answer.citations) > 1:
+        assert "The nearest any of the sources comes to it" in answer.answer
+
+
+def test_a_pain_question_from_someone_with_diabetes_gets_the_pain_trial(bot: Magbot) -> None:
+    # the trial that measured pain, not the studies of people with diabetes, however they rank
+    answer = bot.ask("i'm type 2 and my legs ache and sting with nerve pain, any proof magnesium eases it?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+    assert "evidence is thin" in answer.bottom_line or "No study here tested that directly" in answer.bottom_line

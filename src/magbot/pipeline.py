@@ -251,7 +251,16 @@ class Magbot:
                 nearest = next((kb.by_id[h.chunk.source_id] for h in hits if h.chunk.source_id != "article"), None)
                 text = prefix + decline_text(kb, nearest, safety=False)
             return self._reply(question, "not_in_sources", text, mode="none", **common)
-        composed = compose(u, hits, ready.findings, ready.vectors, kb, dose=dose, max_findings=s.max_sentences)
+        composed = compose(
+            u,
+            hits,
+            ready.findings,
+            ready.vectors,
+            kb,
+            dose=dose,
+            max_findings=s.max_sentences,
+            min_similarity=s.min_similarity,
+        )
         extractive = self._reply(
             question,
             composed.status,

@@ -36,6 +36,11 @@ class Thesaurus:
     design_words: dict[str, frozenset[str]] = field(default_factory=dict)  # evidence level: words for it
     research_words: frozenset[str] = frozenset()  # words for a piece of research in general: study, paper
     outcome_words: frozenset[str] = frozenset()  # words after which a question names what it wants changed
+    article_words: tuple[str, ...] = ()  # how people refer to the article ("the blog", "that site", "it says")
+
+    def refers_to_article(self, text: str) -> bool:
+        padded = f" {' '.join(_plain_words(text))} "
+        return any(f" {w} " in padded for w in self.article_words)
 
     def research_in(self, text: str) -> tuple[bool, frozenset[str]]:
         """Whether ``text`` speaks of a piece of research, and the evidence levels its words point at."""
@@ -143,7 +148,8 @@ def load_thesaurus(path: Path) -> Thesaurus:
     designs = {str(k): frozenset(_strings(path, v, f"design_words.{k}")) for k, v in designs_raw.items()}
     research = frozenset(_strings(path, data.get("research_words") or [], "research_words"))
     outcomes = frozenset(_strings(path, data.get("outcome_words") or [], "outcome_words"))
-    return Thesaurus(synonyms, ignore, topics, designs, research, outcomes)
+    article = tuple(" ".join(_plain_words(t)) for t in _strings(path, data.get("article_words") or [], "article_words"))
+    return Thesaurus(synonyms, ignore, topics, designs, research, outcomes, article)
 
 
 def embed_cached(

@@ -87,6 +87,9 @@ class FindingIndex:
         matrix = np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
         return cls(items, finding_vectors, tuple(sources), matrix, asked, _outcome_terms(items))
 
+    def vector_of(self, finding: Finding) -> np.ndarray:
+        return np.asarray(self.vectors[next(i for i, (_, _, f) in enumerate(self.items) if f is finding)])
+
     def similarities(self, vector: np.ndarray) -> np.ndarray:
         return np.asarray(self.vectors @ vector) if len(self.items) else np.zeros(0)
 
@@ -414,6 +417,7 @@ def _explanation(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.nd
 class _ArticleClaim:
     text: str  # the article's sentence
     cites: tuple[str, ...]  # the studies it cites for it (its own citation, else its section's)
+    vector: np.ndarray | None = None  # the sentence's embedding
 
 
 def _article_claim(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray]) -> _ArticleClaim | None:
@@ -427,7 +431,8 @@ def _article_claim(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.
         return None
     sentence, hit = found
     own = tuple(x for x in sentence.supports if x != "article")
-    return _ArticleClaim(sentence.text, own or hit.chunk.cites)
+    vector = vectors.get(f"{hit.chunk.id}#{hit.chunk.sentences.index(sentence)}")
+    return _ArticleClaim(sentence.text, own or hit.chunk.cites, vector)
 
 
 def _dose_sentence(source: Source) -> str | None:
@@ -455,6 +460,7 @@ def compose(
     *,
     dose: bool,
     max_findings: int,
+    min_similarity: float,
 ) -> Composed:
     """The answer for a question the understanding stage judged covered."""
     sims = index.similarities(u.query_vector)
@@ -462,7 +468,14 @@ def compose(
     claim = _article_claim(u, hits, vectors) if u.intent == "article" else None
     article = kb.by_id.get("article")
     if claim and not claim.cites and article is not None:  # the article gives no study for this claim
-        return _uncited_claim(claim, article)
+        nearest = kb.by_id[ranked[0]] if ranked else None
+        near = _findings_in_order(nearest, index, sims)[0] if nearest and nearest.findings else None
+        close = (
+            near is not None
+            and claim.vector is not None
+            and float(np.dot(claim.vector, index.vector_of(near))) >= min_similarity
+        )
+        return _uncited_claim(claim, article, (nearest, near) if close and nearest and near else None)
     if claim and claim.cites and not u.named:  # judge the article's claim by the studies it cites for it
         ranked = [c for c in claim.cites if c in kb.by_id] + [r for r in ranked if r not in claim.cites]
     elif not u.named:
@@ -526,13 +539,21 @@ def compose(
     return Composed("answered", text, citations, bottom, certainty, findings_out)
 
 
-def _uncited_claim(claim: _ArticleClaim, article: Source) -> Composed:
-    """An article statement that cites no study: say so, and cite nothing else as if it backed it."""
+def _uncited_claim(claim: _ArticleClaim, article: Source, nearest: tuple[Source, Finding] | None) -> Composed:
+    """An article statement that cites no study: say so, cite no study as if it backed it, and give the
+    nearest thing a study reports as what it is."""
     bottom = (
         f"The article says: “{claim.text.rstrip('.')}” {article.marker}. It gives no study for this statement, "
         "so it is the article's own claim, not a finding of the studies it cites."
     )
-    return Composed("answered", bottom, [citation_for(article, claim.text)], bottom, "not_studied", [])
+    citations = [citation_for(article, claim.text)]
+    text = bottom
+    if nearest is not None:
+        source, finding = nearest
+        text += f"\n\nThe nearest any of the sources comes to it: {_sentence(finding.text, source.marker)}"
+        text += closing_notes([source], False)
+        citations.append(citation_for(source, finding.text))
+    return Composed("answered", text, citations, bottom, "not_studied", [])
 
 
 def decline_text(kb: KnowledgeBase, nearest: Source | None, *, safety: bool, unknown: Sequence[str] = ()) -> str:

@@ -229,13 +229,17 @@ class IntentModel:
 
     def __init__(self, banks: Banks) -> None:
         self._bank = banks.intents
+        self._thesaurus = banks.thesaurus
 
     def classify(self, vector: np.ndarray, query: str) -> tuple[str, dict[str, float]]:
-        """The likeliest intent; "article" only when the question refers to the article at all."""
+        """The likeliest intent; "article" only when the question refers to the article at all (``article_words``)."""
         scores = self._bank.nearest(vector, k=3)
-        mentions_article = re.search(r"\barticle\b", query, re.IGNORECASE)
+        mentions_article = self._thesaurus.refers_to_article(query)
         allowed = [k for k in scores if k != "article" or mentions_article]
-        return max(allowed, key=lambda k: scores[k]), scores
+        best = max(allowed, key=lambda k: scores[k])
+        if best == "fact" and mentions_article:  # "the blog says X, is that true?": a fact the article states
+            best = "article"
+        return best, scores
 
 
 def _verb_or_adverb(word: str) -> bool:
