@@ -240,6 +240,9 @@ def _preferred(
     tested = ("meta-analysis", "rct") if intent == "works" else ("meta-analysis", "rct", "cross-sectional")
     level = kb.by_id[ranked[0]].evidence_level
 
+    def outcome_asked(sid: str) -> bool:  # among tested studies, for any question about the evidence
+        return _measured_what_was_asked(question, kb.by_id[sid], index)
+
     def measures_it(sid: str) -> bool:  # a study that measured what was asked answers before one that did not
         return intent == "works" and _measured_what_was_asked(question, kb.by_id[sid], index)
 
@@ -248,7 +251,7 @@ def _preferred(
         return ranked
     if level in tested:  # a tested study leads; another tested one whose findings are nearer may take over
         rivals = [s for s in ranked if kb.by_id[s].evidence_level in tested]
-        best = max(rivals, key=lambda sid: (measures_it(sid), nearness.get(sid, -1.0)))
+        best = max(rivals, key=lambda sid: (outcome_asked(sid), nearness.get(sid, -1.0)))
         return [best, *(s for s in ranked if s != best)]
     pool = list(dict.fromkeys(ranked[:STRONGEST_OF] + [s for s in closest[:STRONGEST_OF] if s in ranked]))
     floor = nearness.get(ranked[0], -1.0) - PREFERENCE_MARGIN  # on topic: nearly as close as the first

@@ -108,6 +108,8 @@ _SELF_HARM = re.compile(
     r"(don'?t|do not) want to (be here|live|go on)|no point (in )?(living|going on|carrying on)|"
     r"(sav(ed|ing)|stockpil\w+|hoard\w*) [^.?!]{0,20}\b(pills|tablets|meds)\b|(pills|tablets|meds) (saved|stored) up|"
     r"(pills|tablets|meds) (put|set|hidden|stashed) (aside|away)|who gets my (things|stuff|belongings)|"
+    r"(pills|tablets|meds) (all )?(lined|laid|counted|set) (up|out)|(lined|laid|counted) (up|out) (all )?(my |the )?"
+    r"(pills|tablets|meds)|"
     r"said (all )?my goodbyes|(don'?t|do not|not) (plan|planning|expect|expecting) (on|to) be(ing)? (here|around)|"
     r"(sleep|go to sleep) and (not|never) wake|"
     r"(goodbye|farewell) (letters?|notes?)|"
@@ -127,7 +129,7 @@ _GENERAL = re.compile(
 # Learning about emergencies, not having one: "on a first aid course we learned ...", "just curious".
 _LEARNING = re.compile(
     r"\b(first aid|out of curiosity|just curious|hypothetically|learn(ed|t|ing) (about|that)|revising|course|lecture"
-    r"|class|exam|homework|assignment)\b",
+    r"|class|exam|homework|assignment|general question|asking generally|(usually|typically|normally) feels? like)\b",
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(
