@@ -357,3 +357,10 @@ def test_a_pain_question_from_someone_with_diabetes_gets_the_pain_trial(bot: Mag
     answer = bot.ask("i'm type 2 and my legs ache and sting with nerve pain, any proof magnesium eases it?")
     assert answer.status == "answered" and answer.citations[0].id == "ref-4"
     assert "evidence is thin" in answer.bottom_line or "No study here tested that directly" in answer.bottom_line
+
+
+def test_a_study_named_only_to_be_ruled_out_is_not_the_one_asked_about(bot: Magbot) -> None:
+    answer = bot.ask("was magnesium for nerve pain ever tried on actual patients, rather than rats?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+    rats = bot.ask("what did the rats get in that nerve study?")
+    assert rats.citations[0].id == "ref-8"

@@ -33,6 +33,19 @@ STOPWORDS = frozenset(
 )
 
 
+# A mention that is ruled out: "(not just rats)", "in people rather than mice", "other than the rat one".
+_EXCLUDED = re.compile(
+    r"\b(?:not|rather than|instead of|other than|apart from|besides|except(?: for)?|excluding)\s+"
+    r"(?:(?:just|only|in|on|the|those|these|with|from)\s+)*[a-z0-9-]+(?:\s+(?:or|and|nor)\s+[a-z0-9-]+)?",
+    re.IGNORECASE,
+)
+
+
+def without_excluded(text: str) -> str:
+    """``text`` less what it rules out: a study named only to be excluded is not the one asked about."""
+    return _EXCLUDED.sub(" ", text)
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("’", "'"))
 

@@ -21,7 +21,7 @@ from magbot._models import EVIDENCE_LABELS, Chunk, Citation, Finding, FindingOut
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Bank
 from magbot.stages.understand import Understanding
-from magbot.text import search_terms, word_stem
+from magbot.text import search_terms, without_excluded, word_stem
 
 __all__ = ["Composed", "FindingIndex", "citation_for", "closing_notes", "compose", "decline_text"]
 
@@ -246,7 +246,7 @@ def _preferred(
     def measures_it(sid: str) -> bool:  # a study that measured what was asked answers before one that did not
         return intent == "works" and _measured_what_was_asked(question, kb.by_id[sid], index)
 
-    asked_words = set(re.findall(r"[a-z][a-z-]*", question.lower()))
+    asked_words = set(re.findall(r"[a-z][a-z-]*", without_excluded(question).lower()))
     if asked_words & set(_DESIGN_WORDS.get(level, ())):
         return ranked
     if level in tested:  # a tested study leads; another tested one whose findings are nearer may take over

@@ -33,6 +33,7 @@ from magbot.text import (
     content_terms,
     english_correction,
     stem,
+    without_excluded,
     word_stem,
     words,
 )
@@ -143,6 +144,7 @@ def named_sources(text: str, kb: KnowledgeBase, thesaurus: Thesaurus | None = No
     def stems_of(phrase: str) -> str:
         return " " + " ".join(word_stem(w) for w in words(phrase.replace("-", " "))) + " "
 
+    text = without_excluded(text)
     stems = stems_of(text)
     numbers = {int(n) for n in _BY_NUMBER.findall(text)}
     named = {s.id for s in kb.sources if s.number is not None and s.number in numbers}
@@ -390,7 +392,7 @@ def understand(
     else:
         named = frozenset()
     fixed = res.vocabulary.correct_text(resolved, keep=res.banks.thesaurus.ignore)
-    extra = thesaurus.expansions(fixed)
+    extra = thesaurus.expansions(without_excluded(fixed))  # no source words for what is ruled out
     query = fixed + (" " + " ".join(extra) if extra else "")
     names, unknown = _unknown_words(question, res)
     own = [question] if fixed == question else [question, fixed]  # lay-word expansions are for keywords only
