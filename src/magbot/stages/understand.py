@@ -260,6 +260,23 @@ def _verb_or_adverb(word: str) -> bool:
     return False
 
 
+_THIRD_PERSON = re.compile(r"(?=\b(?:it|this|that|which|who|he|she)\s+(?:also\s+|even\s+|really\s+)?([a-z]+s)\b)")
+
+
+def _third_person_verbs(text: str) -> set[str]:
+    """Words used as verbs after a subject ("this *bumps* up your risk", "it *keeps* coming back"): an
+    everyday English verb with its -s, which names no subject."""
+    from magbot.text import _english
+
+    english = _english()
+    out: set[str] = set()
+    for word in _THIRD_PERSON.findall(text.lower()):
+        bases = [word[:-1]] + ([word[:-2]] if word.endswith("es") else [])
+        if any(b in english for b in bases):
+            out.add(word)
+    return out
+
+
 def _names(text: str, common: CommonWords) -> set[str]:
     """Words typed as names: acronyms ("MS", "IBS") and capitalised words inside a sentence ("Swisse")."""
     out: set[str] = set()
@@ -302,6 +319,7 @@ def _unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
         return word in by_synonym or word_stem(word) in res.stems or res.vocabulary.covers(stem(word))
 
     names = _names(text, res.common)
+    verbs = _third_person_verbs(text)
     found_names: list[str] = []
     out: list[str] = []
     for word in _parts(words(text), known):
@@ -316,7 +334,7 @@ def _unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
             continue
         if any(word.startswith(p) and len(word) - len(p) >= 5 and known(word[len(p) :]) for p in _PREFIXES):
             continue  # a prefixed form of a word the sources use: "prediabetic", "nondiabetic"
-        if _verb_or_adverb(word):
+        if _verb_or_adverb(word) or word in verbs:
             continue  # subjects are things (nouns): "swallowing", "diagnosed", "honestly" are how it is said
         if word.isalpha() and res.vocabulary.spell(word):  # a misspelling of a word the sources use
             continue
