@@ -278,7 +278,8 @@ def _third_person_verbs(text: str) -> set[str]:
 
 
 def _names(text: str, common: CommonWords) -> set[str]:
-    """Words typed as names: acronyms ("MS", "IBS") and capitalised words inside a sentence ("Swisse")."""
+    """Words typed as names: acronyms ("MS", "IBS") and capitalised words inside a sentence that are not
+    everyday words ("Swisse"; "Poland" and "Facebook" are judged by meaning like any other word)."""
     out: set[str] = set()
     shouting = sum(1 for t in re.findall(r"[A-Za-z]{2,}", text) if t.isupper()) >= 3  # caps for emphasis
     for match in re.finditer(r"[A-Za-z][A-Za-z0-9-]*", text):
@@ -287,7 +288,7 @@ def _names(text: str, common: CommonWords) -> set[str]:
         sentence_start = not before or before[-1] in '.!?:;"“(' or before.endswith("\n")
         emphasis = len(token) >= 4 and token.lower() in common  # "PROVE": a word, not an acronym
         if (token.isupper() and 2 <= len(token) <= 6 and token != "I" and not shouting and not emphasis) or (
-            token[0].isupper() and token[1:].islower() and not sentence_start
+            token[0].isupper() and token[1:].islower() and not sentence_start and token.lower() not in common
         ):
             out.add(token.lower())
     return out
