@@ -309,7 +309,6 @@ def test_nerve_regrowth_is_answered_from_the_studies_that_measured_it(bot: Magbo
     "question",
     [
         "I have had carpal tunnel in both wrists for ages. Does magnesium help?",
-        "I'm on warfarin for my heart. Does magnesium help nerve pain?",
         "does magnesium help chemo-induced neuropathy",  # a compound is about each of its parts
     ],
 )
@@ -364,3 +363,26 @@ def test_a_study_named_only_to_be_ruled_out_is_not_the_one_asked_about(bot: Magb
     assert answer.status == "answered" and answer.citations[0].id == "ref-4"
     rats = bot.ask("what did the rats get in that nerve study?")
     assert rats.citations[0].id == "ref-8"
+
+
+def test_medicines_in_the_story_leave_a_covered_question_answered_with_a_caution(bot: Magbot) -> None:
+    story = "On nortriptyline and physio for two years for my sciatica. Has magnesium ever eased nerve pain in a trial?"
+    answer = bot.ask(story)
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+    assert "You mention nortriptyline" in answer.answer and "pharmacist" in answer.answer
+    on_warfarin = bot.ask("I'm on warfarin for my heart. Does magnesium help nerve pain?")
+    assert on_warfarin.status == "answered" and "You mention warfarin" in on_warfarin.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # the question points back at the story's condition, or names an unknown kind of pain itself
+        "I was diagnosed with trigeminal neuralgia last spring. Could magnesium help this kind of pain?",
+        "My below-knee amputation was in 2019 and the sensations are constant. Was magnesium tried for phantom pain?",
+        "I take vitamin B12 daily. can i take B12 and magnesium together?",
+    ],
+)
+def test_a_question_about_the_storys_own_condition_stays_uncovered(bot: Magbot, question: str) -> None:
+    answer = bot.ask(question)
+    assert answer.status == "not_in_sources" and not answer.citations

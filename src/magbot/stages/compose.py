@@ -537,6 +537,8 @@ def compose(
         FindingOut(marker=top.marker, text=f.text, population=f.population, evidence_level=top.evidence_level)
         for f in main
     ]
+    if u.mentioned:  # "I'm on warfarin. Does magnesium help nerve pain?": the answer, and what it leaves out
+        parts.append(mentioned_note(u.mentioned))
     text = "\n\n".join(parts) + closing_notes(cited, dose)
     citations = [citation_for(s, _quote(s, hits)) for s in cited]
     return Composed("answered", text, citations, bottom, certainty, findings_out)
@@ -559,13 +561,27 @@ def _uncited_claim(claim: _ArticleClaim, article: Source, nearest: tuple[Source,
     return Composed("answered", text, citations, bottom, "not_studied", [])
 
 
+def _listed(unknown: Sequence[str]) -> str:
+    """Up to three of the user's words, as plain words only: "turmeric", "lyrica or cymbalta"."""
+    named = [w for w in dict.fromkeys(unknown) if re.fullmatch(r"[a-z][a-z0-9'-]{1,30}", w)][:3]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + f" or {named[-1]}" if named else ""
+
+
+def mentioned_note(subjects: Sequence[str]) -> str:
+    """What an answer says about the things the question's story mentions that the sources never do."""
+    said = _listed(subjects) or "other things"
+    return (
+        f"You mention {said}: the sources say nothing about that, so this answer does not either. Before adding "
+        "magnesium to any medicine or treatment, ask a pharmacist or your doctor."
+    )
+
+
 def decline_text(kb: KnowledgeBase, nearest: Source | None, *, safety: bool, unknown: Sequence[str] = ()) -> str:
     """Why magbot will not answer (naming, when it can, what the sources never mention), where to ask
     instead, and (only if related) the nearest study."""
     studies = kb.study_count
-    named = [w for w in dict.fromkeys(unknown) if re.fullmatch(r"[a-z][a-z0-9'-]{1,30}", w)][:3]
-    if named:
-        said = named[0] if len(named) == 1 else ", ".join(named[:-1]) + f" or {named[-1]}"
+    said = _listed(unknown)
+    if said:
         text = (
             f"The article and the {studies} studies magbot draws on say nothing about {said}, so magbot will not guess."
         )

@@ -152,18 +152,24 @@ _DOSE = re.compile(
 )
 
 # Words that put a question within magbot's subject: magnesium, nerves, pain, diabetes, the studies.
-TOPIC_TERMS = frozenset(
+# What magbot's subject is about: the body, conditions and what is measured (a question's own subject)...
+CONDITION_TERMS = frozenset(
     """
-    magnesium mg magnesia mineral minerals supplement supplements supplementation supplementing nerve
-    nerves nervous neuropathy neuropathic neuropathies neuron neurons neural neurological
+    nerve nerves nervous neuropathy neuropathic neuropathies neuron neurons neural neurological
     polyneuropathy pain pains painful ache aching hurts sciatic sciatica diabetes diabetic diabetics
     glucose sugar insulin hba1c tingling numbness numb burning pins needles nmda regeneration
-    regenerate regrow deficiency deficient analgesic analgesia painkiller painkillers opioid opioids
-    oxycodone pregabalin gabapentin back spine lumbar study studies trial trials research evidence
-    article source sources paper papers meta-analysis review reviews protocol rats rat mice mouse
-    animal serum conduction axon axons schwann dose dosage doses oxide sulphate sulfate citrate
-    glycinate chloride threonate epsom peripheral neuralgia shingles fibromyalgia cramps cramp migraine
-    migraines headache muscle muscles foods diet food
+    regenerate regrow deficiency deficient back spine lumbar serum conduction axon axons schwann
+    peripheral neuralgia shingles fibromyalgia cramps cramp migraine migraines headache muscle muscles
+    """.split()
+)
+# ... and what is given or read about: magnesium, its forms and doses, medicines, research.
+TOPIC_TERMS = CONDITION_TERMS | frozenset(
+    """
+    magnesium mg magnesia mineral minerals supplement supplements supplementation supplementing
+    analgesic analgesia painkiller painkillers opioid opioids oxycodone pregabalin gabapentin study studies
+    trial trials research evidence article source sources paper papers meta-analysis review reviews protocol
+    rats rat mice mouse animal dose dosage doses oxide sulphate sulfate citrate glycinate chloride threonate
+    epsom foods diet food
     """.split()
 )
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ import numpy as np
 from magbot._models import Turn
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Banks, Thesaurus, fit_cached
+from magbot.stages.safety import CONDITION_TERMS, asking_sentences
 from magbot.text import (
     STOPWORDS,
     CommonWords,
@@ -131,6 +133,7 @@ class Understanding:
     focus_vector: np.ndarray  # the question without the study's name (to choose among that study's findings)
     uncovered: tuple[str, ...]  # the question's subjects the knowledge never mentions
     safety_topic: str | None  # a safety topic the sources do not cover
+    mentioned: tuple[str, ...] = ()  # subjects the knowledge never mentions, said only in the story around it
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -389,6 +392,37 @@ def _study_detail(text: str, res: Resources) -> str | None:
     return None
 
 
+# Words by which a question points back at what its story described ("this type of pain", "that condition").
+_POINTS_BACK = re.compile(
+    r"\b(this|that|these|those|such|the same) (type|kind|sort|form|condition|illness|disease|problem|thing)s?\b"
+    r"|\b(it|this|that|them)\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def _kinds_asked(question: str, unknown: Sequence[str]) -> set[str]:
+    """Unknown words right before a condition in the asking sentences, which say which kind of it is
+    asked about ("phantom pain", "trigeminal neuralgia")."""
+    said = words(asking_sentences(question) or question)
+    return {a for a, b in pairwise(said) if a in unknown and b in CONDITION_TERMS}
+
+
+def _story_only(question: str, subjects: Sequence[str], unknown: Sequence[str]) -> bool:
+    """Whether the unknown subjects are only in the story around a question that names a subject of its own
+    ("had a TIA years ago, fully recovered. does magnesium help nerve pain in my back?"). A question with no
+    subject of its own ("would magnesium help?"), or one that points back at the story ("this type of nerve
+    pain"), is about the story's subject ("I have trigeminal neuralgia")."""
+    asking = asking_sentences(question)
+    if not asking or asking == question or _POINTS_BACK.search(asking):
+        return False
+    said = words(asking)
+    if (set(said) | {w for word in said for w in word.split("-")}) & set(subjects):
+        return False
+    if _kinds_asked(question, unknown):
+        return False
+    return bool(set(said) & CONDITION_TERMS)
+
+
 def understand(
     question: str,
     history: Sequence[Turn],
@@ -427,6 +461,9 @@ def understand(
     verdicts = res.subjects.is_subject(vectors[len(own) :])
     wanted = _asked_outcome(question, thesaurus.outcome_words)
     subjects = (*names, *(w for w, yes in zip(unknown, verdicts, strict=True) if yes or w == wanted))
+    mentioned: tuple[str, ...] = ()
+    if subjects and _story_only(question, subjects, unknown):
+        subjects, mentioned = (), subjects
     return Understanding(
         question=question,
         query=query,
@@ -440,4 +477,5 @@ def understand(
         focus_vector=focus_vector,
         uncovered=subjects,
         safety_topic=_safety_topic(question, intent, res, bool(named_now)),
+        mentioned=mentioned,
     )
