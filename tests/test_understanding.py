@@ -386,3 +386,12 @@ def test_medicines_in_the_story_leave_a_covered_question_answered_with_a_caution
 def test_a_question_about_the_storys_own_condition_stays_uncovered(bot: Magbot, question: str) -> None:
     answer = bot.ask(question)
     assert answer.status == "not_in_sources" and not answer.citations
+
+
+def test_the_question_starts_where_the_asking_clause_does(bot: Magbot) -> None:
+    # the clause that asks names its own subject; the cream before the comma is the story
+    answer = bot.ask("my physio swears by arnica cream, but honestly, does magnesium reduce nerve pain in trials?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+    # "which one" asks about the alternatives named before it
+    declined = bot.ask("arnica cream or magnesium, which one is better for nerve pain?")
+    assert declined.status == "not_in_sources" and "arnica" in declined.answer

@@ -317,6 +317,30 @@ def asking_sentences(text: str) -> str:
     return " ".join(s for s in _SENTENCE_END.split(text) if _ASKING.search(s.strip()))
 
 
+_CLAUSE = re.compile(r"\s*(?:[,;:]|\s[-–—]\s)\s*")
+
+
+_NAMES_MAGNESIUM = re.compile(r"\b(magnesium|mag|mg|magnesia)\b", re.IGNORECASE)
+
+
+def asking_clauses(text: str) -> str:
+    """What ``text`` asks, from the clause where each question starts, if that clause says what it asks
+    about: "forget the oil, does magnesium help nerve pain?" asks "does magnesium help nerve pain?", while
+    "glycinate or citrate, which is best?" asks about both. A sentence that only ends in "?" counts whole."""
+    out: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        clauses = _CLAUSE.split(sentence.strip())
+        start = next(
+            (i for i, c in enumerate(clauses) if _ASKING.match(c) and _NAMES_MAGNESIUM.search(" ".join(clauses[i:]))),
+            None,
+        )
+        if start is not None:
+            out.append(" ".join(clauses[start:]))
+        elif _ASKING.search(sentence.strip()):
+            out.append(sentence.strip())
+    return " ".join(out)
+
+
 def is_dose_question(text: str) -> bool:
     return bool(_DOSE.search(text))
 

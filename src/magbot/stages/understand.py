@@ -27,7 +27,7 @@ import numpy as np
 from magbot._models import Turn
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Banks, Thesaurus, fit_cached
-from magbot.stages.safety import CONDITION_TERMS, asking_sentences
+from magbot.stages.safety import CONDITION_TERMS, asking_clauses
 from magbot.text import (
     STOPWORDS,
     CommonWords,
@@ -392,9 +392,12 @@ def _study_detail(text: str, res: Resources) -> str | None:
     return None
 
 
-# Words by which a question points back at what its story described ("this type of pain", "that condition").
+# Words by which a question points back at what its story described ("this type of pain", "that condition",
+# "which one is best?").
 _POINTS_BACK = re.compile(
-    r"\b(this|that|these|those|such|the same) (type|kind|sort|form|condition|illness|disease|problem|thing)s?\b"
+    r"\b(this|that|these|those|such|the same|which) (an? )?"
+    r"(type|kind|sort|form|condition|illness|disease|problem|thing)s?\b"
+    r"|\bwhich (one|ones|is|are)\b"
     r"|\b(it|this|that|them)\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
@@ -403,7 +406,7 @@ _POINTS_BACK = re.compile(
 def _kinds_asked(question: str, unknown: Sequence[str]) -> set[str]:
     """Unknown words right before a condition in the asking sentences, which say which kind of it is
     asked about ("phantom pain", "trigeminal neuralgia")."""
-    said = words(asking_sentences(question) or question)
+    said = words(asking_clauses(question) or question)
     return {a for a, b in pairwise(said) if a in unknown and b in CONDITION_TERMS}
 
 
@@ -412,7 +415,7 @@ def _story_only(question: str, subjects: Sequence[str], unknown: Sequence[str]) 
     ("had a TIA years ago, fully recovered. does magnesium help nerve pain in my back?"). A question with no
     subject of its own ("would magnesium help?"), or one that points back at the story ("this type of nerve
     pain"), is about the story's subject ("I have trigeminal neuralgia")."""
-    asking = asking_sentences(question)
+    asking = asking_clauses(question)
     if not asking or asking == question or _POINTS_BACK.search(asking):
         return False
     said = words(asking)
