@@ -395,3 +395,11 @@ def test_the_question_starts_where_the_asking_clause_does(bot: Magbot) -> None:
     # "which one" asks about the alternatives named before it
     declined = bot.ask("arnica cream or magnesium, which one is better for nerve pain?")
     assert declined.status == "not_in_sources" and "arnica" in declined.answer
+
+
+def test_what_a_named_trial_did_about_medicines_is_answered_with_the_pharmacist_pointer(bot: Magbot) -> None:
+    answer = bot.ask("in the back pain trial, were patients told to stop taking their other painkillers?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+    assert "please ask a pharmacist or your doctor" in answer.answer
+    warfarin = bot.ask("in the back pain trial, was magnesium safe for people on warfarin?")
+    assert "You mention warfarin: the sources say nothing about that" in warfarin.answer

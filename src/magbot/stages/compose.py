@@ -539,6 +539,8 @@ def compose(
     ]
     if u.mentioned:  # "I'm on warfarin. Does magnesium help nerve pain?": the answer, and what it leaves out
         parts.append(mentioned_note(u.mentioned))
+    elif u.safety_aside:  # "did people in that trial come off their meds?": and for the reader's own case
+        parts.append(SAFETY_POINTER)
     text = "\n\n".join(parts) + closing_notes(cited, dose)
     citations = [citation_for(s, _quote(s, hits)) for s in cited]
     return Composed("answered", text, citations, bottom, certainty, findings_out)

@@ -133,7 +133,8 @@ class Understanding:
     focus_vector: np.ndarray  # the question without the study's name (to choose among that study's findings)
     uncovered: tuple[str, ...]  # the question's subjects the knowledge never mentions
     safety_topic: str | None  # a safety topic the sources do not cover
-    mentioned: tuple[str, ...] = ()  # subjects the knowledge never mentions, said only in the story around it
+    mentioned: tuple[str, ...] = ()  # subjects the knowledge never mentions that an answer should name
+    safety_aside: str | None = None  # a safety topic in a question about what a named study did
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -371,6 +372,7 @@ def _safety_topic(text: str, intent: str, res: Resources, names_a_study: bool) -
     does not name a study (a question about a named study's design or results is not a safety question)."""
     if any(f.result == "safety" for s in res.kb.sources for f in s.findings):
         return None  # the knowledge has safety findings: let retrieval decide
+    about_research = res.banks.thesaurus.research_in(text)[0]
     for topic, term in res.banks.thesaurus.safety_terms(text):
         # the term itself, as written, not just its words somewhere ("side" and "effects"), nor another
         # word of the same stem ("the runs" is not "run low on magnesium")
@@ -378,7 +380,6 @@ def _safety_topic(text: str, intent: str, res: Resources, names_a_study: bool) -
             return topic
     if intent != "safety" or names_a_study:
         return None
-    about_research = res.banks.thesaurus.research_in(text)[0]
     return None if about_research and _study_detail(text, res) else "safety"
 
 
@@ -467,6 +468,14 @@ def understand(
     mentioned: tuple[str, ...] = ()
     if subjects and _story_only(question, subjects, unknown):
         subjects, mentioned = (), subjects
+    safety_topic = _safety_topic(question, intent, res, bool(named_now))
+    aside = None
+    if safety_topic and named_now and res.banks.thesaurus.research_in(question)[0]:
+        # "did people in that trial come off their other meds?" asks what the study did: answered, with the
+        # pointer to a pharmacist for the reader's own case
+        safety_topic, aside = None, safety_topic
+    if named and subjects:  # a named study answers; what the sources never mention is said so
+        mentioned = subjects
     return Understanding(
         question=question,
         query=query,
@@ -479,6 +488,7 @@ def understand(
         query_vector=query_vector,
         focus_vector=focus_vector,
         uncovered=subjects,
-        safety_topic=_safety_topic(question, intent, res, bool(named_now)),
+        safety_topic=safety_topic,
         mentioned=mentioned,
+        safety_aside=aside,
     )
