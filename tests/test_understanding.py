@@ -12,6 +12,8 @@ import pytest
 from magbot import Answer, KnowledgeError, Magbot, Turn
 from magbot.index.chunking import split_sentences
 from magbot.index.ingest import load_knowledge
+from magbot.stages.banks import load_thesaurus
+from magbot.stages.understand import named_sources
 
 from .conftest import KNOWLEDGE
 from .test_answers import MARKER, assert_contract
@@ -403,3 +405,14 @@ def test_what_a_named_trial_did_about_medicines_is_answered_with_the_pharmacist_
     assert "please ask a pharmacist or your doctor" in answer.answer
     warfarin = bot.ask("in the back pain trial, was magnesium safe for people on warfarin?")
     assert "You mention warfarin: the sources say nothing about that" in warfarin.answer
+
+
+def test_a_study_is_named_by_its_title(bot: Magbot) -> None:
+    answer = bot.ask("that 'magnesium in prevention and therapy' review, what does it say nerves use magnesium for?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-6"
+    # sharing the words of a title is not naming the study
+    thesaurus = load_thesaurus(KNOWLEDGE / "understanding" / "thesaurus.yaml")
+    plain = "can magnesium help diabetic neuropathy and nerve regeneration?"
+    assert named_sources(plain, bot.knowledge, thesaurus) == frozenset()
+    quoted = "does the 'diabetic neuropathy and nerve regeneration' paper mention magnesium?"
+    assert named_sources(quoted, bot.knowledge, thesaurus) == {"ref-7"}

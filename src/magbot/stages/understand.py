@@ -34,6 +34,7 @@ from magbot.text import (
     Vocabulary,
     content_terms,
     english_correction,
+    search_terms,
     stem,
     without_excluded,
     word_stem,
@@ -157,12 +158,32 @@ def named_sources(text: str, kb: KnowledgeBase, thesaurus: Thesaurus | None = No
         by_alias = any(a.strip() and a in stems for a in aliases)
         first = source.authors[0].split()[0] if source.authors else None  # studies go by their first author
         by_author = bool(first and re.search(rf"\b{re.escape(first)}\b", text, re.IGNORECASE))
-        if by_alias or by_author:
+        by_title = thesaurus is not None and _by_title(source.title, text, thesaurus.research_words)
+        if by_alias or by_author or by_title:
             named.add(source.id)
     placed = by_place(text, kb, thesaurus) if thesaurus else frozenset()
     if placed and named:  # "the Chinese rat study": the place narrows what the other names leave open
         return frozenset(named & placed) or frozenset(named)
     return frozenset(named | placed)
+
+
+def _by_title(title: str, text: str, research_words: frozenset[str]) -> bool:
+    """Whether a text refers to a study by its title: the title's content words in order, next to a word
+    for research ("the 'diabetic neuropathy and nerve regeneration' paper", "the magnesium prevention &
+    therapy review"). A question that only shares the words ("does magnesium help nerve regeneration?")
+    does not."""
+    wanted = search_terms(title)
+    said = search_terms(text)
+    research = {word_stem(w) for w in research_words}
+    n = len(wanted)
+    if n < 3:
+        return False
+    for i in range(len(said) - n + 1):
+        if said[i : i + n] == wanted:
+            around = said[max(0, i - 1) : i] + said[i + n : i + n + 1]
+            if set(around) & research:
+                return True
+    return False
 
 
 def by_place(text: str, kb: KnowledgeBase, thesaurus: Thesaurus) -> frozenset[str]:
@@ -243,7 +264,8 @@ class IntentModel:
         mentions_article = self._thesaurus.refers_to_article(query)
         allowed = [k for k in scores if k != "article" or mentions_article]
         best = max(allowed, key=lambda k: scores[k])
-        if best == "fact" and mentions_article:  # "the blog says X, is that true?": a fact the article states
+        # "the blog says X, is that true?", "it says magnesium eases pain, is that backed up?": about the article
+        if best in ("fact", "works", "strength", "cause") and mentions_article:
             best = "article"
         return best, scores
 
