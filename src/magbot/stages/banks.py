@@ -11,6 +11,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import yaml
 from magbot._cache import array_bytes, write_cache
 from magbot._errors import KnowledgeError
 from magbot._yaml import safe_load
+from magbot.text import word_stem
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +50,18 @@ class Thesaurus:
         levels = frozenset(level for level, terms in self.design_words.items() if said & terms)
         return bool(levels or said & self.research_words), levels
 
+    @cached_property
+    def _synonym_stems(self) -> tuple[str, ...]:
+        return tuple(" ".join(word_stem(w) for w in key.split()) for key in self.synonyms)
+
     def expansions(self, text: str) -> list[str]:
-        """Source words for the lay words and phrases found in ``text`` (lower case, whole words)."""
+        """Source words for the lay words and phrases found in ``text`` (whole words, in any word form:
+        "infusions" finds "infusion")."""
         padded = f" {' '.join(_plain_words(text))} "
+        stemmed = f" {' '.join(word_stem(w) for w in _plain_words(text))} "
         out: list[str] = []
-        for key, values in self.synonyms.items():
-            if f" {key} " in padded:
+        for (key, values), key_stems in zip(self.synonyms.items(), self._synonym_stems, strict=True):
+            if f" {key} " in padded or f" {key_stems} " in stemmed:
                 out.extend(v for v in values if v not in out)
         return out
 
