@@ -418,7 +418,7 @@ def test_a_study_is_named_by_its_title(bot: Magbot) -> None:
     assert named_sources(quoted, bot.knowledge, thesaurus) == {"ref-7"}
 
 
-def test_lay_words_are_expanded_in_any_word_form(tmp_path: Path) -> None:
+def test_lay_words_are_expanded_in_any_word_form() -> None:
     thesaurus = load_thesaurus(KNOWLEDGE / "understanding" / "thesaurus.yaml")
     assert "intravenous" in thesaurus.expansions("how long were the infusions given for?")
     assert "intravenous" in thesaurus.expansions("how long was the infusion given for?")
