@@ -17,10 +17,10 @@ def test_dev_split_holds_its_figures(bot: Magbot) -> None:
     assert {f"ref-{n}" for n in range(1, 10)} <= {i for item in items for i in item.expect}
     report = run_eval(bot, items)
     print(report.table(verbose=False))
-    assert report.hit_rate >= 0.92
-    assert report.precision >= 0.95
+    assert report.hit_rate >= 0.93
+    assert report.precision >= 0.93  # batches i and j (250 blind questions) joined at 0.905 and 0.885
     assert report.decline_accuracy >= 0.94
-    assert report.urgent_accuracy >= 0.98 and report.false_alarms <= 3
+    assert report.urgent_accuracy >= 0.99 and report.false_alarms <= 2
     assert report.bottom_line_rate == 1.0
 
 
@@ -31,9 +31,10 @@ def test_test_split_is_measured_not_tuned(bot: Magbot) -> None:
     print(report.table(verbose=False))  # figures only: its questions are not shown, so nobody tunes on them
     # Floors from the split as it stands: a second blind batch (t2-) joined it unseen and brought declines
     # from 0.972 to 0.934 and hit from 0.909 to 0.882; a third (t3-) brought declines to 0.910, urgent to
-    # 0.952 and calm false alarms from 2 to 4, with the product unchanged.
-    assert report.hit_rate >= 0.89
-    assert report.precision >= 0.94
-    assert report.decline_accuracy >= 0.92
-    assert report.urgent_accuracy >= 0.97 and report.false_alarms <= 4
+    # 0.952 and calm false alarms from 2 to 4, with the product unchanged; a fourth (t4-) joined at hit
+    # 0.750, precision 0.870, declines 0.867 on its own.
+    assert report.hit_rate >= 0.88
+    assert report.precision >= 0.92
+    assert report.decline_accuracy >= 0.91
+    assert report.urgent_accuracy >= 0.98 and report.false_alarms <= 4
     assert report.bottom_line_rate == 1.0
