@@ -81,6 +81,7 @@ def test_uncovered_medicine_question_is_declined_without_article_text(bot: Magbo
         "diabetic, the ulcer on my big toe has gone black and smells, and i've got a temperature",
         "doesn't matter much now, i've sorted out who gets my things. does magnesium help nerve pain?",
         "i've counted out all my tablets on the bed tonight, too tired to keep fighting this burning",
+        "no one would even notice me gone, this nerve pain never stops. does magnesium help it",
     ],
 )
 def test_emergencies_in_everyday_words_are_urgent(bot: Magbot, message: str) -> None:
@@ -106,6 +107,7 @@ def test_emergencies_in_everyday_words_are_urgent(bot: Magbot, message: str) -> 
         "worn out by this burning pain every night, it's exhausting. any evidence magnesium works?",
         "can low magnesium cause chest pain?",  # a question about causes, nobody having it
         "general question, all fine here: what does a stroke normally feel like to the person having it?",
+        "the crushing chest pain i had in march turned out to be reflux. does magnesium help nerve pain?",
     ],
 )
 def test_calm_long_standing_symptoms_are_not_urgent(bot: Magbot, message: str) -> None:
@@ -422,3 +424,11 @@ def test_lay_words_are_expanded_in_any_word_form() -> None:
     thesaurus = load_thesaurus(KNOWLEDGE / "understanding" / "thesaurus.yaml")
     assert "intravenous" in thesaurus.expansions("how long were the infusions given for?")
     assert "intravenous" in thesaurus.expansions("how long was the infusion given for?")
+
+
+def test_treatments_already_tried_are_the_story_not_the_question(bot: Magbot) -> None:
+    answer = bot.ask("burning feet for years, tried duloxetine, capsaicin patches, reflexology. is magnesium worth it?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+    assert "You mention" in answer.answer and "duloxetine" in answer.answer
+    verb = bot.ask("the article says magnesium dampens NMDA activity, where does that come from?")
+    assert verb.status == "answered"

@@ -110,6 +110,7 @@ _SELF_HARM = re.compile(
     r"(pills|tablets|meds) (put|set|hidden|stashed) (aside|away)|who gets my (things|stuff|belongings)|"
     r"(pills|tablets|meds) (all )?(lined|laid|counted|set) (up|out)|(lined|laid|counted) (up|out) (all )?(my |the )?"
     r"(pills|tablets|meds)|"
+    r"(nobody|no one|no-one)( would| will|'d|'ll)( really| even)? (miss|notice) me|"
     r"said (all )?my goodbyes|(don'?t|do not|not) (plan|planning|expect|expecting) (on|to) be(ing)? (here|around)|"
     r"(sleep|go to sleep) and (not|never) wake|"
     r"(goodbye|farewell) (letters?|notes?)|"
@@ -213,7 +214,8 @@ def validate(raw: object, max_chars: int) -> Check:
 # Something that happened long ago and is not happening now is history, not an emergency.
 _PAST = re.compile(
     r"\b((\d+|a|one|two|three|few|several|many|ten|some) )?(years?|months?|yrs?) (ago|back)\b"
-    r"|\blast (year|summer|winter)|\b(back )?in (19|20)\d\d\b|\bas a (child|kid|teenager|teen|baby|toddler)\b"
+    r"|\blast (year|summer|winter|month)|\bturned out (to be|it was)\b"
+    r"|\b(back )?in (19|20)\d\d\b|\bas a (child|kid|teenager|teen|baby|toddler)\b"
     r"|\bsince i was a (child|kid)\b"
     r"|\b(at (the )?age (of )?|aged )\d{1,2}\b|\bwhen (i|he|she|they) (was|were) (\d+|young|little)\b"
     r"|\bat (1[3-9]|[2-9]\d)\b(?!\s*(:|h\b|hrs?\b|hours|mins?\b|minutes|mg|%))",  # "a seizure at 19"

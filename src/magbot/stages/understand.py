@@ -27,7 +27,7 @@ import numpy as np
 from magbot._models import Turn
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Banks, Thesaurus, fit_cached
-from magbot.stages.safety import CONDITION_TERMS, asking_clauses
+from magbot.stages.safety import _NAMES_MAGNESIUM, CONDITION_TERMS, asking_clauses
 from magbot.text import (
     STOPWORDS,
     CommonWords,
@@ -286,11 +286,13 @@ def _verb_or_adverb(word: str) -> bool:
     return False
 
 
-_THIRD_PERSON = re.compile(r"(?=\b(?:it|this|that|which|who|he|she)\s+(?:also\s+|even\s+|really\s+)?([a-z]+s)\b)")
+_THIRD_PERSON = re.compile(
+    r"(?=\b(?:it|this|that|which|who|he|she|magnesium|mag)\s+(?:also\s+|even\s+|really\s+)?([a-z]+s)\b)"
+)
 
 
 def _third_person_verbs(text: str) -> set[str]:
-    """Words used as verbs after a subject ("this *bumps* up your risk", "it *keeps* coming back"): an
+    """Words used as verbs after a subject ("this *bumps* up your risk", "magnesium *dampens* NMDA"): an
     everyday English verb with its -s, which names no subject."""
     from magbot.text import _english
 
@@ -421,7 +423,7 @@ _POINTS_BACK = re.compile(
     r"\b(this|that|these|those|such|the same|which) (an? )?"
     r"(type|kind|sort|form|condition|illness|disease|problem|thing)s?\b"
     r"|\bwhich (one|ones|is|are)\b"
-    r"|\b(it|this|that|them)\s*[?!.]*\s*$",
+    r"|(?<!worth )\b(it|this|that|them)\s*[?!.]*\s*$",  # "does it help this?" ("worth it" is an idiom)
     re.IGNORECASE,
 )
 
@@ -431,6 +433,13 @@ def _kinds_asked(question: str, unknown: Sequence[str]) -> set[str]:
     asked about ("phantom pain", "trigeminal neuralgia")."""
     said = words(asking_clauses(question) or question)
     return {a for a, b in pairwise(said) if a in unknown and b in CONDITION_TERMS}
+
+
+# What someone has tried or takes, up to the end of the sentence ("tried naproxen, acupuncture, the lot").
+_TRIED = re.compile(
+    r"\b(?:tried|trying|been on|been taking|taking|on|given|gave me|prescribed|using|used|put me on)\b([^.?!]*)",
+    re.IGNORECASE,
+)
 
 
 def _story_only(question: str, subjects: Sequence[str], unknown: Sequence[str]) -> bool:
@@ -446,7 +455,11 @@ def _story_only(question: str, subjects: Sequence[str], unknown: Sequence[str]) 
         return False
     if _kinds_asked(question, unknown):
         return False
-    return bool(set(said) & CONDITION_TERMS)
+    if set(said) & CONDITION_TERMS:
+        return True
+    # "tried naproxen, co-codamol, acupuncture. Is mag worth a try?": what was tried is not what is asked
+    tried = {w for span in _TRIED.findall(question) for w in words(span)}
+    return bool(_NAMES_MAGNESIUM.search(asking)) and set(subjects) <= tried
 
 
 def understand(
