@@ -432,3 +432,23 @@ def test_treatments_already_tried_are_the_story_not_the_question(bot: Magbot) ->
     assert "You mention" in answer.answer and "duloxetine" in answer.answer
     verb = bot.ask("the article says magnesium dampens NMDA activity, where does that come from?")
     assert verb.status == "answered"
+
+
+def test_a_conversation_keeps_the_study_the_user_named_past_a_personal_aside(bot: Magbot) -> None:
+    answers = converse(
+        bot,
+        "tell me about the Barbagallo review",
+        "I'm type 1 myself, diagnosed as a kid",
+        "does it explain why people with diabetes run low?",
+    )
+    assert answers[2].status == "answered" and answers[2].citations[0].id == "ref-2"
+
+
+def test_a_follow_up_that_describes_another_study_moves_to_it(bot: Magbot) -> None:
+    answers = converse(bot, "what did the back pain trial find?", "was it by drip?", "and the animal studies?")
+    assert answers[2].status == "answered" and answers[2].citations[0].id in {"ref-8", "ref-9"}
+
+
+def test_a_follow_up_with_a_new_subject_the_sources_lack_is_declined(bot: Magbot) -> None:
+    answers = converse(bot, "what did the Gröber review say", "does it list migraine", "and gout, would it help that?")
+    assert answers[2].status == "not_in_sources" and "gout" in answers[2].answer

@@ -230,6 +230,26 @@ def _cited(text: str, kb: KnowledgeBase) -> list[str]:
     return [by_marker[f"[{m}]"] for m in _MARKER.findall(text) if f"[{m}]" in by_marker]
 
 
+# A follow-up that says which study it means by its subject or kind: "the blood sugar one", "the one about
+# nerve function", "the animal studies", "what did the review say" (not "the same study", "the first one").
+_DESCRIBES = re.compile(
+    r"\bthe (?!same\b|first\b|second\b|last\b|other\b|latter\b|former\b)(?:[a-z0-9-]+ ){1,3}"
+    r"(?:one|ones|study|studies|paper|papers|review|trial|trials|experiment)\b"
+    r"|\bthe (?:one|ones|study|paper|review|trial) (?:about|on|with|where|that|in|from)\b"
+    r"|\b(?:the|that) (?:review|meta-analysis|protocol|survey)\b",
+    re.IGNORECASE,
+)
+
+
+def _named_earlier(history: Sequence[Turn], kb: KnowledgeBase, thesaurus: Thesaurus) -> list[str]:
+    """The studies the user's earlier messages named, the latest first."""
+    out: list[str] = []
+    for turn in reversed(history):
+        if turn.role == "user":
+            out += [s for s in sorted(named_sources(turn.content, kb, thesaurus)) if s not in out and s != "article"]
+    return out
+
+
 def resolve(question: str, history: Sequence[Turn], kb: KnowledgeBase) -> tuple[str, bool, tuple[str, ...]]:
     """(query text, is a follow-up, sources cited earlier) for a question in a conversation."""
     users = [t.content for t in history if t.role == "user"]
@@ -474,11 +494,20 @@ def understand(
     named_now = named_sources(question, res.kb, thesaurus)
     if named_now and follow_up and prior and _WEIGHS.search(question):
         named_now = frozenset()  # "rats" there is one of two answers asked about, not a new study named
+    levels = thesaurus.research_in(question)[1] if follow_up else frozenset()
+    earlier = [*_named_earlier(history, res.kb, thesaurus), *prior]  # the conversation's studies, latest first
+    fitting = [s for s in dict.fromkeys(earlier) if res.kb.by_id[s].evidence_level in levels]
     if named_now:  # the question names its study, or moves to one of its own ("what about in mice?")
         named = named_now
         prior = tuple(s for s in prior if s in named_now)
-    elif follow_up and prior:  # "how long did it last?" is about the study the last answer was about
-        named = frozenset(prior[:1])
+    elif fitting:  # "does that review mention magnesium?": the conversation's review
+        named, prior = frozenset(fitting[:1]), tuple(fitting[:1])
+    elif follow_up and _DESCRIBES.search(question):
+        # "and the blood sugar one?", "what about the animal studies": another study, by what it is about
+        kinds = frozenset(s.id for s in res.kb.sources if s.evidence_level in levels)
+        named, prior, resolved = kinds, (), question
+    elif follow_up and earlier:  # "how long did it last?": the study the user named last, else the last answer's
+        named = frozenset(earlier[:1])
     elif follow_up:
         named = named_sources(resolved, res.kb, thesaurus)
     else:
@@ -509,6 +538,8 @@ def understand(
         # "did people in that trial come off their other meds?" asks what the study did: answered, with the
         # pointer to a pharmacist for the reader's own case
         safety_topic, aside = None, safety_topic
+    if subjects and follow_up and not named_now:  # "and restless legs, would it help that?": a new subject
+        named = frozenset()
     if named and subjects:  # a named study answers; what the sources never mention is said so
         mentioned = subjects
     return Understanding(
