@@ -452,3 +452,10 @@ def test_a_follow_up_that_describes_another_study_moves_to_it(bot: Magbot) -> No
 def test_a_follow_up_with_a_new_subject_the_sources_lack_is_declined(bot: Magbot) -> None:
     answers = converse(bot, "what did the Gröber review say", "does it list migraine", "and gout, would it help that?")
     assert answers[2].status == "not_in_sources" and "gout" in answers[2].answer
+
+
+def test_which_foods_to_eat_is_not_something_the_sources_list(bot: Magbot) -> None:
+    answer = bot.ask("what should I eat that's rich in magnesium, nuts or greens?")
+    assert answer.status == "not_in_sources" and not answer.citations and "foods" in answer.answer
+    claim = bot.ask("the article says half of us don't get enough magnesium through our diet, is that right?")
+    assert claim.status == "answered" and claim.citations[0].id == "article"

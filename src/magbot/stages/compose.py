@@ -32,7 +32,7 @@ DOSE_NOTICE = (
     "or pharmacist before taking magnesium, especially if you have kidney problems or take other medicines."
 )
 SAFETY_POINTER = (
-    "Questions about taking magnesium yourself (when and how, which product, side effects, other medicines, "
+    "Questions about taking magnesium yourself (when and how, which product or foods, side effects, other medicines, "
     "pregnancy, children or kidney problems) need someone who knows your situation: please ask a pharmacist "
     "or your doctor."
 )
