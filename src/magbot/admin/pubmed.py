@@ -93,6 +93,9 @@ def abstract_findings(record: Record, level: str) -> list[dict[str, str]]:
     parts = [p for p in record.abstract.split("\n\n") if p.lower().startswith(wanted)]
     chosen = [p.split(":", 1)[1].strip() for p in parts] if parts else split_sentences(record.abstract)[-2:]
     who = population(record, level)
+    # what was measured, as the title puts it (its main clause, before any subtitle)
+    title = record.title.split(":")[0].strip() or "the abstract's outcomes"
+    outcome = title[0].lower() + title[1:] if title[:2] != title[:2].upper() else title
     out = []
     for text in chosen[-2:]:
         text = " ".join(text.split())
@@ -105,7 +108,7 @@ def abstract_findings(record: Record, level: str) -> list[dict[str, str]]:
             {
                 "text": clipped,
                 "population": who,
-                "outcome": "as reported in the abstract",
+                "outcome": outcome[:120],
                 "result": _RESULT_BY_LEVEL.get(level, "background"),
                 "short": f"that {short}"[:240],
             }
