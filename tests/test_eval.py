@@ -17,8 +17,9 @@ def test_dev_split_holds_its_figures(bot: Magbot) -> None:
     assert {f"ref-{n}" for n in range(1, 10)} <= {i for item in items for i in item.expect}
     report = run_eval(bot, items)
     print(report.table(verbose=False))
-    assert report.hit_rate >= 0.93
-    assert report.precision >= 0.93  # batches i and j (250 blind questions) joined at 0.905 and 0.885
+    # batches i, j, k and c (410 blind questions) joined at hit 0.767, 0.800, 0.823 and 0.733
+    assert report.hit_rate >= 0.91
+    assert report.precision >= 0.93
     assert report.decline_accuracy >= 0.94
     assert report.urgent_accuracy >= 0.99 and report.false_alarms <= 2
     assert report.bottom_line_rate == 1.0
