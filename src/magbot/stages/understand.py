@@ -439,13 +439,14 @@ def _study_detail(text: str, res: Resources) -> str | None:
 
 # Words by which a question points back at what its story described ("this type of pain", "that condition",
 # "which one is best?").
-_POINTS_BACK = re.compile(
+_POINTS_BACK_AT_KIND = re.compile(
     r"\b(this|that|these|those|such|the same|which) (an? )?"
     r"(type|kind|sort|form|condition|illness|disease|problem|thing)s?\b"
-    r"|\bwhich (one|ones|is|are)\b"
-    r"|(?<!worth )\b(it|this|that|them)\s*[?!.]*\s*$",  # "does it help this?" ("worth it" is an idiom)
+    r"|\bwhich (one|ones|is|are)\b",
     re.IGNORECASE,
 )
+# ... or at the story as a whole, at the end of the question ("does it help this?"; "worth it" is an idiom)
+_POINTS_BACK = re.compile(r"(?<!worth )\b(it|this|that|them)\s*[?!.]*\s*$", re.IGNORECASE)
 
 
 def _kinds_asked(question: str, unknown: Sequence[str]) -> set[str]:
@@ -468,18 +469,18 @@ def _story_only(question: str, subjects: Sequence[str], unknown: Sequence[str]) 
     subject of its own ("would magnesium help?"), or one that points back at the story ("this type of nerve
     pain"), is about the story's subject ("I have trigeminal neuralgia")."""
     asking = asking_clauses(question)
-    if not asking or asking == question or _POINTS_BACK.search(asking):
+    if not asking or asking == question:
         return False
     said = words(asking)
     if (set(said) | {w for word in said for w in word.split("-")}) & set(subjects):
         return False
-    if _kinds_asked(question, unknown):
+    if _kinds_asked(question, unknown) or _POINTS_BACK_AT_KIND.search(asking):
         return False
-    if set(said) & CONDITION_TERMS:
-        return True
     # "tried naproxen, co-codamol, acupuncture. Is mag worth a try?": what was tried is not what is asked
-    tried = {w for span in _TRIED.findall(question) for w in words(span)}
-    return bool(_NAMES_MAGNESIUM.search(asking)) and set(subjects) <= tried
+    tried = {part for span in _TRIED.findall(question) for w in words(span) for part in (w, *w.split("-"))}
+    if set(subjects) <= tried and _NAMES_MAGNESIUM.search(question):
+        return True
+    return not _POINTS_BACK.search(asking) and bool(set(said) & CONDITION_TERMS)
 
 
 def understand(
