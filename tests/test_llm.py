@@ -67,6 +67,12 @@ def test_llama_answers_are_generated_checked_and_cited(bot: Magbot, llama_url: s
     assert generated > dropped or dropped > 0
 
 
+def test_a_generated_answer_keeps_what_the_composed_one_says_it_leaves_out(bot: Magbot, llama_url: str) -> None:
+    answer = _llm_bot(bot, llama_url).ask("I'm on warfarin for my heart. Does magnesium help nerve pain?")
+    assert answer.status == "answered" and answer.generated_sentences > 0
+    assert "You mention warfarin: the sources say nothing about that" in answer.answer  # in either mode
+
+
 def test_llama_streams_through_the_api(bot: Magbot, llama_url: str, tmp_path: Path) -> None:
     llm_bot = _llm_bot(bot, llama_url)
     client = TestClient(create_app(llm_bot.settings.model_copy(update={"data_dir": tmp_path}), bot=llm_bot))

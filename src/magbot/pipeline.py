@@ -273,7 +273,9 @@ class Magbot:
             findings=composed.findings,
             **common,
         )
-        return GenerationInput(u.query, hits, kb, ready.vectors, extractive, dose, prefix, composed.findings)
+        return GenerationInput(
+            u.query, hits, kb, ready.vectors, extractive, dose, prefix, composed.findings, composed.aside
+        )
 
 
 def _verdict(u: Understanding, ready: _Ready) -> str:

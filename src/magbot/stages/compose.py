@@ -119,6 +119,7 @@ class Composed:
     bottom_line: str = ""
     certainty: str | None = None
     findings: list[FindingOut] = field(default_factory=list)
+    aside: str = ""  # what the answer leaves out and where to ask instead (also after a generated answer)
 
 
 def citation_for(source: Source, quote: str) -> Citation:
@@ -537,13 +538,14 @@ def compose(
         FindingOut(marker=top.marker, text=f.text, population=f.population, evidence_level=top.evidence_level)
         for f in main
     ]
-    if u.mentioned:  # "I'm on warfarin. Does magnesium help nerve pain?": the answer, and what it leaves out
-        parts.append(mentioned_note(u.mentioned))
-    elif u.safety_aside:  # "did people in that trial come off their meds?": and for the reader's own case
-        parts.append(SAFETY_POINTER)
+    # "I'm on warfarin. Does magnesium help nerve pain?": the answer, and what it leaves out; "did people in
+    # that trial come off their meds?": and for the reader's own case, where to ask
+    aside = mentioned_note(u.mentioned) if u.mentioned else SAFETY_POINTER if u.safety_aside else ""
+    if aside:
+        parts.append(aside)
     text = "\n\n".join(parts) + closing_notes(cited, dose)
     citations = [citation_for(s, _quote(s, hits)) for s in cited]
-    return Composed("answered", text, citations, bottom, certainty, findings_out)
+    return Composed("answered", text, citations, bottom, certainty, findings_out, aside)
 
 
 def _uncited_claim(claim: _ArticleClaim, article: Source, nearest: tuple[Source, Finding] | None) -> Composed:

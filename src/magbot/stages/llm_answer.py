@@ -40,6 +40,7 @@ class GenerationInput:
     dose: bool
     prefix: str
     findings: Sequence[FindingOut]
+    aside: str = ""  # the composed answer's note on what it leaves out, kept after the generated text
 
 
 def _finding_contexts(p: GenerationInput) -> list[Context]:
@@ -110,7 +111,7 @@ def generate_answer(
         or next((c.quote for c in p.extractive.citations if c.id == s.id), "")
         for s in sources
     }
-    text = p.prefix + body + closing_notes(sources, p.dose)
+    text = p.prefix + body + (f"\n\n{p.aside}" if p.aside else "") + closing_notes(sources, p.dose)
     notice = None
     if checked.dropped:
         notice = (
