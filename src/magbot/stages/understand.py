@@ -285,7 +285,7 @@ class IntentModel:
         allowed = [k for k in scores if k != "article" or mentions_article]
         best = max(allowed, key=lambda k: scores[k])
         # "the blog says X, is that true?", "it says magnesium eases pain, is that backed up?": about the article
-        if best in ("fact", "works", "strength", "cause") and mentions_article:
+        if best in ("fact", "works", "strength", "cause", "dose", "numbers") and mentions_article:
             best = "article"
         return best, scores
 
