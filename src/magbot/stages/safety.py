@@ -322,7 +322,7 @@ def asking_sentences(text: str) -> str:
 _CLAUSE = re.compile(r"\s*(?:[,;:]|\s[-–—]\s)\s*")
 
 
-_NAMES_MAGNESIUM = re.compile(r"\b(magnesium|mag|mg|magnesia)\b", re.IGNORECASE)
+NAMES_MAGNESIUM = re.compile(r"\b(magnesium|mag|mg|magnesia)\b", re.IGNORECASE)
 
 
 def asking_clauses(text: str) -> str:
@@ -333,7 +333,7 @@ def asking_clauses(text: str) -> str:
     for sentence in _SENTENCE_END.split(text):
         clauses = _CLAUSE.split(sentence.strip())
         start = next(
-            (i for i, c in enumerate(clauses) if _ASKING.match(c) and _NAMES_MAGNESIUM.search(" ".join(clauses[i:]))),
+            (i for i, c in enumerate(clauses) if _ASKING.match(c) and NAMES_MAGNESIUM.search(" ".join(clauses[i:]))),
             None,
         )
         if start is not None:

@@ -1,0 +1,218 @@
+"""Coverage: which of a question's words name subjects the knowledge never mentions, and which of those
+belong to the story around the question rather than to what it asks.
+
+- unknown words: words no knowledge file uses in any form or lay synonym (typos corrected), split into names
+  (acronyms, rare capitalised words) and other words, which the subject model judges by meaning;
+- asked outcome: what a question asks magnesium to change ("does it help you *sleep*?");
+- the story: medicines tried, an old illness, where someone lives, when the asking clause names a subject
+  of its own;
+- safety topics the studies do not cover (thesaurus terms, or a question that reads as a safety question).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+from magbot.stages.safety import CONDITION_TERMS, NAMES_MAGNESIUM, asking_clauses
+from magbot.text import STOPWORDS, CommonWords, english_correction, stem, word_stem, words
+
+if TYPE_CHECKING:
+    from magbot.stages.understand import Resources
+
+__all__ = ["asked_outcome", "safety_topic", "story_only", "unknown_words"]
+
+
+def _verb_or_adverb(word: str) -> bool:
+    """An inflected verb or an adverb of an everyday English word ("stretching", "cured", "really")."""
+    from magbot.text import _english
+
+    english = _english()
+    for suffix, bases in (("ing", ("", "e")), ("ed", ("", "e")), ("ied", ("y",)), ("ly", ("",))):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            root = word[: -len(suffix)]
+            candidates = [root + b for b in bases]
+            if root[-1:] == root[-2:-1]:  # "stopped" -> "stop"
+                candidates.append(root[:-1])
+            if any(c in english for c in candidates):
+                return True
+    return False
+
+
+_THIRD_PERSON = re.compile(
+    r"(?=\b(?:it|this|that|which|who|he|she|magnesium|mag)\s+(?:also\s+|even\s+|really\s+)?([a-z]+s)\b)"
+)
+
+
+def _third_person_verbs(text: str) -> set[str]:
+    """Words used as verbs after a subject ("this *bumps* up your risk", "magnesium *dampens* NMDA"): an
+    everyday English verb with its -s, which names no subject."""
+    from magbot.text import _english
+
+    english = _english()
+    out: set[str] = set()
+    for word in _THIRD_PERSON.findall(text.lower()):
+        bases = [word[:-1]] + ([word[:-2]] if word.endswith("es") else [])
+        if any(b in english for b in bases):
+            out.add(word)
+    return out
+
+
+def _names(text: str, common: CommonWords) -> set[str]:
+    """Words typed as names: acronyms ("MS", "IBS") and capitalised words inside a sentence that are not
+    everyday words ("Swisse"; "Poland" and "Facebook" are judged by meaning like any other word)."""
+    out: set[str] = set()
+    shouting = sum(1 for t in re.findall(r"[A-Za-z]{2,}", text) if t.isupper()) >= 3  # caps for emphasis
+    for match in re.finditer(r"[A-Za-z][A-Za-z0-9-]*", text):
+        token, start = match.group(0), match.start()
+        before = text[:start].rstrip()
+        sentence_start = not before or before[-1] in '.!?:;"“(' or before.endswith("\n")
+        emphasis = len(token) >= 4 and token.lower() in common  # "PROVE": a word, not an acronym
+        if (token.isupper() and 2 <= len(token) <= 6 and token != "I" and not shouting and not emphasis) or (
+            token[0].isupper() and token[1:].islower() and not sentence_start and token.lower() not in common
+        ):
+            out.add(token.lower())
+    return out
+
+
+# English prefixes that keep the subject of the word they are put before ("prediabetic" is about diabetes).
+_PREFIXES = ("pre", "post", "non", "anti", "hyper", "hypo", "sub", "under", "over")
+
+
+def _parts(said: list[str], known: Callable[[str], bool]) -> list[str]:
+    """Words, with a compound the sources do not use split into its parts, less prefixes: "chemo-induced" is
+    about chemo, "pre-diabetic" about diabetes."""
+    out: list[str] = []
+    for word in said:
+        if "-" in word and not known(word):
+            out += [part for part in word.split("-") if part and part not in _PREFIXES]
+        else:
+            out.append(word)
+    return out
+
+
+def unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
+    """Words of ``text`` that the knowledge files never use, in any form or lay synonym (typos corrected):
+    (names, which are subjects by how they are written; other words, to be judged by meaning)."""
+    thesaurus = res.banks.thesaurus
+    by_synonym = {w for key in thesaurus.synonyms for w in key.split()}
+
+    def known(word: str) -> bool:
+        return word in by_synonym or word_stem(word) in res.stems or res.vocabulary.covers(stem(word))
+
+    names = _names(text, res.common)
+    verbs = _third_person_verbs(text)
+    found_names: list[str] = []
+    out: list[str] = []
+    for word in _parts(words(text), known):
+        if word in STOPWORDS or word in thesaurus.ignore or word in thesaurus.outcome_words or word.isdigit():
+            continue
+        if known(word):
+            continue
+        if word in names:
+            found_names.append(word)
+            continue
+        if len(word) < 3:
+            continue
+        if any(word.startswith(p) and len(word) - len(p) >= 5 and known(word[len(p) :]) for p in _PREFIXES):
+            continue  # a prefixed form of a word the sources use: "prediabetic", "nondiabetic"
+        if _verb_or_adverb(word) or word in verbs:
+            continue  # subjects are things (nouns): "swallowing", "diagnosed", "honestly" are how it is said
+        if word.isalpha() and res.vocabulary.spell(word):  # a misspelling of a word the sources use
+            continue
+        fixed = english_correction(word) if word not in res.common else None
+        if fixed and known(fixed):  # a misspelling of a lay word the sources cover ("circulaton")
+            continue
+        out.append(fixed or word)
+    return list(dict.fromkeys(found_names)), list(dict.fromkeys(out))
+
+
+# Words between an outcome word and what it governs: "help (me) with (my) sleep", "good for (your) sleep".
+_GOVERNED = frozenset("me you us him her them people someone with my your his their our the a an to get".split())
+
+
+def asked_outcome(question: str, outcome_words: frozenset[str]) -> str | None:
+    """What a question asks magnesium to change: the first word after "help", "good for", "stop", ...
+    ("does magnesium help you *sleep*?"). A word used as small talk elsewhere ("I can't sleep") is the
+    question's subject here, so the sources must cover it."""
+    said = words(question)
+    for i in range(len(said) - 1):
+        for size in (2, 1):  # "good for" before "for" alone (which is not one: "asking for my mum")
+            if " ".join(said[i : i + size]) in outcome_words:
+                rest = [w for w in said[i + size : i + size + 4] if w not in _GOVERNED]
+                return rest[0] if rest else None
+    return None
+
+
+def safety_topic(text: str, intent: str, res: Resources, names_a_study: bool) -> str | None:
+    """A safety topic the studies do not cover: by its words (thesaurus), or by the question's intent when it
+    does not name a study (a question about a named study's design or results is not a safety question)."""
+    if any(f.result == "safety" for s in res.kb.sources for f in s.findings):
+        return None  # the knowledge has safety findings: let retrieval decide
+    about_research = res.banks.thesaurus.research_in(text)[0]
+    for topic, term in res.banks.thesaurus.safety_terms(text):
+        # the term itself, as written, not just its words somewhere ("side" and "effects"), nor another
+        # word of the same stem ("the runs" is not "run low on magnesium")
+        if f" {term} " not in res.study_text:
+            return topic
+    if intent != "safety" or names_a_study:
+        return None
+    return None if about_research and _study_detail(text, res) else "safety"
+
+
+def _study_detail(text: str, res: Resources) -> str | None:
+    """A word of the question that only the studies' own text uses: not everyday English ("pregabalin",
+    "endpoint"). A question that speaks of research and uses one is about what a study did ("the oxycodone
+    and pregabalin study"), even when it reads like a safety question ("prescribe me pregabalin" is not)."""
+    for word in words(text):
+        if len(word) > 3 and word not in res.common and word_stem(word) in res.study_stems:
+            return word
+    return None
+
+
+# Words by which a question points back at what its story described ("this type of pain", "that condition",
+# "which one is best?").
+_POINTS_BACK_AT_KIND = re.compile(
+    r"\b(this|that|these|those|such|the same|which) (an? )?"
+    r"(type|kind|sort|form|condition|illness|disease|problem|thing)s?\b"
+    r"|\bwhich (one|ones|is|are)\b",
+    re.IGNORECASE,
+)
+# ... or at the story as a whole, at the end of the question ("does it help this?"; "worth it" is an idiom)
+_POINTS_BACK = re.compile(r"(?<!worth )\b(it|this|that|them)\s*[?!.]*\s*$", re.IGNORECASE)
+
+
+def _kinds_asked(question: str, unknown: Sequence[str]) -> set[str]:
+    """Unknown words right before a condition in the asking sentences, which say which kind of it is
+    asked about ("phantom pain", "trigeminal neuralgia")."""
+    said = words(asking_clauses(question) or question)
+    return {a for a, b in pairwise(said) if a in unknown and b in CONDITION_TERMS}
+
+
+# What someone has tried or takes, up to the end of the sentence ("tried naproxen, acupuncture, the lot").
+_TRIED = re.compile(
+    r"\b(?:tried|trying|been on|been taking|taking|on|given|gave me|prescribed|using|used|put me on)\b([^.?!]*)",
+    re.IGNORECASE,
+)
+
+
+def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str]) -> bool:
+    """Whether the unknown subjects are only in the story around a question that names a subject of its own
+    ("had a TIA years ago, fully recovered. does magnesium help nerve pain in my back?"). A question with no
+    subject of its own ("would magnesium help?"), or one that points back at the story ("this type of nerve
+    pain"), is about the story's subject ("I have trigeminal neuralgia")."""
+    asking = asking_clauses(question)
+    if not asking or asking == question:
+        return False
+    said = words(asking)
+    if (set(said) | {w for word in said for w in word.split("-")}) & set(subjects):
+        return False
+    if _kinds_asked(question, unknown) or _POINTS_BACK_AT_KIND.search(asking):
+        return False
+    # "tried naproxen, co-codamol, acupuncture. Is mag worth a try?": what was tried is not what is asked
+    tried = {part for span in _TRIED.findall(question) for w in words(span) for part in (w, *w.split("-"))}
+    if set(subjects) <= tried and NAMES_MAGNESIUM.search(question):
+        return True
+    return not _POINTS_BACK.search(asking) and bool(set(said) & CONDITION_TERMS)
