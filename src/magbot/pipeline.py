@@ -18,7 +18,8 @@ from magbot.index.embed import Embedder, make_embedder
 from magbot.index.ingest import KnowledgeBase, load_knowledge
 from magbot.index.store import BuildReport, VectorStore, http_client, persistent_client, settings_key
 from magbot.stages.banks import Bank, embed_cached, load_banks
-from magbot.stages.compose import FindingIndex, compose, decline_text
+from magbot.stages.choose import FindingIndex
+from magbot.stages.compose import compose, decline_text
 from magbot.stages.llm_answer import GenerationInput, generate_answer
 from magbot.stages.retrieve import HybridRetriever, Query
 from magbot.stages.safety import CRISIS, DISCLAIMER, EMERGENCY, is_dose_question, on_topic
