@@ -265,9 +265,10 @@ def test_a_result_about_something_else_is_not_a_yes(bot: Magbot) -> None:
     """A blood-sugar result must not read as a yes to a question about nerve damage."""
     answer = bot.ask("does magnesium help diabetic neuropathy")
     assert answer.status == "answered"
-    assert answer.bottom_line.startswith("No study here tested that directly."), answer.bottom_line
-    assert not re.search(r"\b(Probably|Possibly)\b", answer.bottom_line)
-    assert answer.certainty == "not_studied"
+    # answered from the trial that measured nerve pain, and the hedge says that is what it measured
+    assert answer.citations[0].id == "ref-4" and "blood sugar" not in answer.bottom_line
+    assert answer.bottom_line.startswith("Possibly, for nerve-related (neuropathic) back pain, but the evidence")
+    assert answer.certainty == "low"
     sugar = bot.ask("does magnesium lower blood sugar in diabetes?")  # what the meta-analysis measured
     measured = re.match(r"(Probably|Possibly), for ([a-z -]+)", sugar.bottom_line)
     assert measured and "blood sugar" in measured.group(2), sugar.bottom_line
