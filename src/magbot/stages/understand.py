@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -151,6 +152,7 @@ def named_sources(text: str, kb: KnowledgeBase, thesaurus: Thesaurus | None = No
 
     text = without_excluded(text)
     stems = stems_of(text)
+    said = search_terms(text)  # for titles
     numbers = {int(n) for n in _BY_NUMBER.findall(text)}
     named = {s.id for s in kb.sources if s.number is not None and s.number in numbers}
     for source in kb.sources:
@@ -158,7 +160,7 @@ def named_sources(text: str, kb: KnowledgeBase, thesaurus: Thesaurus | None = No
         by_alias = any(a.strip() and a in stems for a in aliases)
         first = source.authors[0].split()[0] if source.authors else None  # studies go by their first author
         by_author = bool(first and re.search(rf"\b{re.escape(first)}\b", text, re.IGNORECASE))
-        by_title = thesaurus is not None and _by_title(source.title, text, thesaurus.research_words)
+        by_title = thesaurus is not None and _by_title(source.title, said, thesaurus.research_words)
         if by_alias or by_author or by_title:
             named.add(source.id)
     placed = by_place(text, kb, thesaurus) if thesaurus else frozenset()
@@ -167,17 +169,21 @@ def named_sources(text: str, kb: KnowledgeBase, thesaurus: Thesaurus | None = No
     return frozenset(named | placed)
 
 
-def _by_title(title: str, text: str, research_words: frozenset[str]) -> bool:
+@lru_cache(maxsize=256)
+def _title_terms(title: str) -> tuple[str, ...]:
+    return tuple(search_terms(title))
+
+
+def _by_title(title: str, said: list[str], research_words: frozenset[str]) -> bool:
     """Whether a text refers to a study by its title: the title's content words in order, next to a word
     for research ("the 'diabetic neuropathy and nerve regeneration' paper", "the magnesium prevention &
     therapy review"). A question that only shares the words ("does magnesium help nerve regeneration?")
     does not."""
-    wanted = search_terms(title)
-    said = search_terms(text)
-    research = {word_stem(w) for w in research_words}
+    wanted = list(_title_terms(title))
     n = len(wanted)
-    if n < 3:
+    if n < 3 or not set(wanted) <= set(said):
         return False
+    research = {word_stem(w) for w in research_words}
     for i in range(len(said) - n + 1):
         if said[i : i + n] == wanted:
             around = said[max(0, i - 1) : i] + said[i + n : i + n + 1]
