@@ -375,15 +375,15 @@ def _uncited_claim(claim: _ArticleClaim, article: Source, nearest: tuple[Source,
     return Composed("answered", text, citations, bottom, "not_studied", [])
 
 
-def _listed(unknown: Sequence[str]) -> str:
+def _listed(unknown: Sequence[str], joiner: str = "or") -> str:
     """Up to three of the user's words, as plain words only: "turmeric", "lyrica or cymbalta"."""
     named = [w for w in dict.fromkeys(unknown) if re.fullmatch(r"[a-z][a-z0-9'-]{1,30}", w)][:3]
-    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + f" or {named[-1]}" if named else ""
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + f" {joiner} {named[-1]}" if named else ""
 
 
 def mentioned_note(subjects: Sequence[str]) -> str:
     """What an answer says about the things the question's story mentions that the sources never do."""
-    said = _listed(subjects) or "other things"
+    said = _listed(subjects, "and") or "other things"
     return (
         f"You mention {said}: the sources say nothing about that, so this answer does not either. Before adding "
         "magnesium to any medicine or treatment, ask a pharmacist or your doctor."
