@@ -315,6 +315,10 @@ def test_nerve_regrowth_is_answered_from_the_studies_that_measured_it(bot: Magbo
     [
         "I have had carpal tunnel in both wrists for ages. Does magnesium help?",
         "does magnesium help chemo-induced neuropathy",  # a compound is about each of its parts
+        # the question points back at the story's condition, or names an unknown kind of pain itself
+        "I was diagnosed with trigeminal neuralgia last spring. Could magnesium help this kind of pain?",
+        "My below-knee amputation was in 2019 and the sensations are constant. Was magnesium tried for phantom pain?",
+        "I take vitamin B12 daily. can i take B12 and magnesium together?",
     ],
 )
 def test_a_story_that_carries_the_subject_counts(bot: Magbot, question: str) -> None:
@@ -377,20 +381,6 @@ def test_medicines_in_the_story_leave_a_covered_question_answered_with_a_caution
     assert "You mention nortriptyline" in answer.answer and "pharmacist" in answer.answer
     on_warfarin = bot.ask("I'm on warfarin for my heart. Does magnesium help nerve pain?")
     assert on_warfarin.status == "answered" and "You mention warfarin" in on_warfarin.answer
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        # the question points back at the story's condition, or names an unknown kind of pain itself
-        "I was diagnosed with trigeminal neuralgia last spring. Could magnesium help this kind of pain?",
-        "My below-knee amputation was in 2019 and the sensations are constant. Was magnesium tried for phantom pain?",
-        "I take vitamin B12 daily. can i take B12 and magnesium together?",
-    ],
-)
-def test_a_question_about_the_storys_own_condition_stays_uncovered(bot: Magbot, question: str) -> None:
-    answer = bot.ask(question)
-    assert answer.status == "not_in_sources" and not answer.citations
 
 
 def test_the_question_starts_where_the_asking_clause_does(bot: Magbot) -> None:

@@ -41,7 +41,7 @@ class Thesaurus:
     article_words: tuple[str, ...] = ()  # how people refer to the article ("the blog", "that site", "it says")
 
     def refers_to_article(self, text: str) -> bool:
-        padded = f" {' '.join(_plain_words(text))} "
+        padded = _padded(text)
         return any(f" {w} " in padded for w in self.article_words)
 
     def research_in(self, text: str) -> tuple[bool, frozenset[str]]:
@@ -57,7 +57,7 @@ class Thesaurus:
     def expansions(self, text: str) -> list[str]:
         """Source words for the lay words and phrases found in ``text`` (whole words, in any word form:
         "infusions" finds "infusion")."""
-        padded = f" {' '.join(_plain_words(text))} "
+        padded = _padded(text)
         stemmed = f" {' '.join(word_stem(w) for w in _plain_words(text))} "
         out: list[str] = []
         for (key, values), key_stems in zip(self.synonyms.items(), self._synonym_stems, strict=True):
@@ -67,7 +67,7 @@ class Thesaurus:
 
     def safety_terms(self, text: str) -> list[tuple[str, str]]:
         """(topic, term) for every safety-topic term in ``text``."""
-        padded = f" {' '.join(_plain_words(text))} "
+        padded = _padded(text)
         return [(topic, t) for topic, terms in self.safety_topics.items() for t in terms if f" {t} " in padded]
 
 
@@ -95,6 +95,11 @@ class Banks:
     intents: Bank
     emergencies: Bank  # labels: "emergency:<class>" or "calm:<class>"
     words: Bank  # labels: "subject" or "chat"
+
+
+def _padded(text: str) -> str:
+    """The text's plain words between spaces, for whole-word and phrase lookups (" with my meds ")."""
+    return f" {' '.join(_plain_words(text))} "
 
 
 def _plain_words(text: str) -> list[str]:

@@ -184,10 +184,10 @@ _POINTS_BACK_AT_KIND = re.compile(
 _POINTS_BACK = re.compile(r"(?<!worth )\b(it|this|that|them)\s*[?!.]*\s*$", re.IGNORECASE)
 
 
-def _kinds_asked(question: str, unknown: Sequence[str]) -> set[str]:
-    """Unknown words right before a condition in the asking sentences, which say which kind of it is
-    asked about ("phantom pain", "trigeminal neuralgia")."""
-    said = words(asking_clauses(question) or question)
+def _kinds_asked(asking: str, unknown: Sequence[str]) -> set[str]:
+    """Unknown words right before a condition in what a question asks, which say which kind of it is asked
+    about ("phantom pain", "trigeminal neuralgia")."""
+    said = words(asking)
     return {a for a, b in pairwise(said) if a in unknown and b in CONDITION_TERMS}
 
 
@@ -209,7 +209,7 @@ def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str]) -
     said = words(asking)
     if (set(said) | {w for word in said for w in word.split("-")}) & set(subjects):
         return False
-    if _kinds_asked(question, unknown) or _POINTS_BACK_AT_KIND.search(asking):
+    if _kinds_asked(asking, unknown) or _POINTS_BACK_AT_KIND.search(asking):
         return False
     # "tried naproxen, co-codamol, acupuncture. Is mag worth a try?": what was tried is not what is asked
     tried = {part for span in _TRIED.findall(question) for w in words(span) for part in (w, *w.split("-"))}
