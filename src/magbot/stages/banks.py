@@ -21,9 +21,11 @@ import yaml
 from magbot._cache import array_bytes, write_cache
 from magbot._errors import KnowledgeError
 from magbot._yaml import safe_load
-from magbot.text import word_stem
+from magbot.text import STOPWORDS, word_stem
 
 log = logging.getLogger(__name__)
+
+_DETERMINERS = frozenset({"the", "that", "this", "those", "these", "its", "their", "your"})
 
 __all__ = ["Bank", "Banks", "Thesaurus", "embed_cached", "fit_cached", "load_banks"]
 
@@ -43,6 +45,27 @@ class Thesaurus:
     def refers_to_article(self, text: str) -> bool:
         padded = _padded(text)
         return any(f" {w} " in padded for w in self.article_words)
+
+    def pointed_levels(self, text: str) -> frozenset[str]:
+        """The kinds of study ``text`` points at with a determiner ("the rat study", "that sugar meta thing",
+        "the big general magnesium review"), as opposed to speaking of a kind of evidence ("is it all animal
+        stuff?"). Only describing words may stand between ("the article says both animal..." points at none)."""
+        said = _plain_words(text)
+        levels: set[str] = set()
+        for i, word in enumerate(said):
+            kinds = {level for level, terms in self.design_words.items() if word in terms}
+            before = said[max(0, i - 4) : i][::-1]
+            for w in before:
+                if w in _DETERMINERS:
+                    levels |= kinds
+                    break
+                if w in STOPWORDS or w in self.design_words_all or w in self.research_words:
+                    break
+        return frozenset(levels)
+
+    @cached_property
+    def design_words_all(self) -> frozenset[str]:
+        return frozenset(w for terms in self.design_words.values() for w in terms)
 
     def research_in(self, text: str) -> tuple[bool, frozenset[str]]:
         """Whether ``text`` speaks of a piece of research, and the evidence levels its words point at."""

@@ -5,7 +5,6 @@ trial of something else is not a direct answer).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from magbot._models import Chunk, Finding, Hit, Source
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Bank
 from magbot.stages.understand import Understanding
-from magbot.text import search_terms, without_excluded, word_stem
+from magbot.text import search_terms, word_stem
 
 __all__ = ["RRF_K", "FindingIndex", "by_findings", "measured_what_was_asked", "nearness", "preferred", "source_ranking"]
 
@@ -134,17 +133,6 @@ STRONGEST_OF = 3  # how many of the most relevant studies compete on design
 PREFERENCE_MARGIN = 0.2
 
 
-# Words by which a question refers to a kind of study ("that review", "the rat study"): such a question is
-# about that study, not about the best evidence on the subject.
-_DESIGN_WORDS = {
-    "meta-analysis": ("pooled", "meta-analysis", "metaanalysis", "combined"),
-    "review": ("review", "reviews"),
-    "protocol": ("protocol", "plan", "planned", "unfinished"),
-    "animal": ("rat", "rats", "mice", "mouse", "animal", "animals"),
-    "cross-sectional": ("snapshot", "survey", "observational", "cross-sectional"),
-}
-
-
 def preferred(
     ranked: list[str],
     closest: list[str],
@@ -173,9 +161,6 @@ def preferred(
     def measures_it(sid: str) -> bool:  # a study that measured what was asked answers before one that did not
         return intent == "works" and measured_what_was_asked(question, kb.by_id[sid], index)
 
-    asked_words = set(re.findall(r"[a-z][a-z-]*", without_excluded(question).lower()))
-    if asked_words & set(_DESIGN_WORDS.get(level, ())):
-        return ranked
     if level in tested:  # a tested study leads; another tested one whose findings are nearer may take over
         rivals = [s for s in ranked if kb.by_id[s].evidence_level in tested]
         best = max(rivals, key=lambda sid: (outcome_asked(sid), nearness.get(sid, -1.0)))

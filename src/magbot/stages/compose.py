@@ -279,7 +279,8 @@ def compose(
     """The answer for a question the understanding stage judged covered."""
     sims = index.similarities(u.query_vector)
     ranked = source_ranking(u, hits, index, sims)
-    claim = _article_claim(u, hits, vectors) if u.intent == "article" else None
+    # a question pointing at a kind of study ("the big review one") asks about it, not the article
+    claim = _article_claim(u, hits, vectors) if u.intent == "article" and not u.kinds else None
     article = kb.by_id.get("article")
     if claim and not claim.cites and article is not None:  # the article gives no study for this claim
         nearest = kb.by_id[ranked[0]] if ranked else None
@@ -292,6 +293,8 @@ def compose(
         return _uncited_claim(claim, article, (nearest, near) if close and nearest and near else None)
     if claim and claim.cites and not u.named:  # judge the article's claim by the studies it cites for it
         ranked = [c for c in claim.cites if c in kb.by_id] + [r for r in ranked if r not in claim.cites]
+    elif not u.named and u.kinds:  # "the big general review": a study of that kind, by what it is about
+        ranked = [s for s in ranked if kb.by_id[s].evidence_level in u.kinds] or ranked
     elif not u.named:
         ranked = preferred(ranked, by_findings(index, sims), kb, u.intent, u.query, nearness(index, sims), index)
     if not ranked:

@@ -137,6 +137,7 @@ class Understanding:
     safety_topic: str | None  # a safety topic the sources do not cover
     mentioned: tuple[str, ...] = ()  # subjects the knowledge never mentions that an answer should name
     safety_aside: str | None = None  # a safety topic in a question about what a named study did
+    kinds: frozenset[str] = frozenset()  # evidence levels the question points at ("the review", "that rat study")
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -327,6 +328,7 @@ def understand(
     else:
         named = frozenset()
     fixed = res.vocabulary.correct_text(resolved, keep=res.banks.thesaurus.ignore)
+    own_fixed = fixed if resolved == question else res.vocabulary.correct_text(question, keep=thesaurus.ignore)
     extra = thesaurus.expansions(without_excluded(fixed))  # no source words for what is ruled out
     query = fixed + (" " + " ".join(extra) if extra else "")
     names, unknown = unknown_words(question, res)
@@ -371,4 +373,5 @@ def understand(
         safety_topic=topic,
         mentioned=mentioned,
         safety_aside=aside,
+        kinds=thesaurus.pointed_levels(without_excluded(own_fixed)),
     )
