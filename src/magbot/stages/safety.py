@@ -56,6 +56,9 @@ _URGENT_PATTERNS = [
     r"|heart (is |feels )?(going |beating )?(slow|racing|weird)|vomit\w*|throwing up|passing out)\b)",
     r"\b(swallowed|ate|taken) (a|the) (whole|entire) (bottle|pack|box)",
     r"\bpoison(ed|ing)\b",
+    # asking what amount would kill (a crisis unless asked for a course or long ago)
+    r"\b(lethal|fatal|deadly) (dose|amount)|\b(how (much|many)|amount|dose)\b[^.?!]{0,40}\b(would|will|could|to) "
+    r"(kill|be (fatal|lethal|deadly))\b",
     # suicidal thoughts
     r"\bsuicid",
     r"\bkill (myself|me)\b",
@@ -130,7 +133,8 @@ _GENERAL = re.compile(
 # Learning about emergencies, not having one: "on a first aid course we learned ...", "just curious".
 _LEARNING = re.compile(
     r"\b(first aid|out of curiosity|just curious|hypothetically|learn(ed|t|ing) (about|that)|revising|course|lecture"
-    r"|class|exam|homework|assignment|general question|asking generally|(usually|typically|normally) feels? like)\b",
+    r"|class|exam|homework|assignment|general question|asking generally|(usually|typically|normally) feels? like"
+    r"|for (the |future )?future( reference)?|nothing (is )?(going on|happening|wrong)( right)?( now)?)\b",
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(
@@ -255,6 +259,22 @@ def _affirmed(pattern: re.Pattern[str], text: str) -> bool:
     return False
 
 
+# Nothing was taken: every tablet is accounted for ("counted them, none missing", "the lid was still on").
+_ACCOUNTED = re.compile(
+    r"\bnone (are |were |is )?(missing|gone|taken|swallowed|eaten)\b|\bnothing (came out|was (taken|swallowed|eaten)"
+    r"|(is )?missing|swallowed|inside was touched)\b|\ball( \d+| of them| the (tablets|pills|gummies))? (are |were )?"
+    r"(still )?(there|in the (jar|bottle|pot|tub|pack|box))\b|\baccounted for\b|\b(lid|cap) (was |is )?still on\b"
+    r"|\bnever (opened|came open)\b|\b(didn'?t|did not|never) (swallow|eat|take) (any|one|anything)\b",
+    re.IGNORECASE,
+)
+# ... unless some were swallowed or are gone: "ate two, the rest are accounted for" is not accounted for.
+_TAKEN = re.compile(
+    r"\b(swallowed|swallow|ate|eaten|chewed(?! on)|sucked(?! on)|gulped)\b|\b(\d+|one|two|three|four|five|some|a few"
+    r"|several|a couple|half)( of them| tablets?| pills?| gummies)? (are |is |were |was )?(gone|missing)\b",
+    re.IGNORECASE,
+)
+
+
 # Everything that decides the cues, as text: the emergency model's fit is named by it.
 CUE_PATTERNS = "\n".join(
     p.pattern
@@ -284,19 +304,34 @@ class UrgentCues:
     about_research: bool = False  # speaks of research or risk and of nobody present ("studies on suicide risk")
     long_standing: bool = False  # said to have lasted years or months ("tingling for 2 years")
     denied: bool = False  # emergency phrases there, every one negated ("no chest pain, no weakness")
+    accounted: bool = False  # nothing was taken: every tablet is accounted for ("counted them, none missing")
+
+
+_NOT_NOW = re.compile(r"\b(nothing|not|no|never)\b", re.IGNORECASE)
+
+
+def _now(text: str) -> bool:
+    """Whether ``text`` says something is happening now, not "nothing is going on right now"."""
+    for match in _NOW.finditer(text):
+        before = _CLAUSE_END.split(text[: match.start()])[-1]
+        if not _NOT_NOW.search(" ".join(before.split()[-4:])):
+            return True
+    return False
 
 
 def urgent_cues(text: str) -> UrgentCues:
     about_research = bool(_GENERAL.search(text) and not _FIRST_PERSON.search(text))
     pattern = _affirmed(_URGENT, text)
+    now = _now(text)
     return UrgentCues(
         pattern=pattern,
         self_harm=_affirmed(_SELF_HARM, text),
-        past=bool(_PAST.search(text) and not _NOW.search(text)),
-        general=about_research or bool(_LEARNING.search(text) and not _NOW.search(text)),
+        past=bool(_PAST.search(text) and not now),
+        general=about_research or bool(_LEARNING.search(text) and not now),
         about_research=about_research,
-        long_standing=bool(_LONG_STANDING.search(text) and not _NOW.search(text)),
+        long_standing=bool(_LONG_STANDING.search(text) and not now),
         denied=bool(not pattern and _URGENT.search(text)),
+        accounted=_affirmed(_ACCOUNTED, text) and not _affirmed(_TAKEN, text),
     )
 
 

@@ -104,7 +104,8 @@ class EmergencyModel:
         self._texts = texts  # their cues are read only when fitting (the phrase patterns take a second)
         self._self_harm = bank.vectors[np.array([lab == "emergency:self_harm" for lab in bank.labels])]
         # named by the examples, their texts and the patterns that read the cues: any change means a new fit
-        key = np.frombuffer(hashlib.sha256("\0".join([CUE_PATTERNS, *texts]).encode()).digest(), dtype=np.uint8)
+        width = str(len(_cue_terms(urgent_cues(""))))  # and by how many cues it weighs
+        key = np.frombuffer(hashlib.sha256("\0".join([CUE_PATTERNS, width, *texts]).encode()).digest(), dtype=np.uint8)
         params = fit_cached("emergency", [self._positive, self._ordinary, key], self._fit, cache_dir)
         self._mean, self._scale = params["mean"], params["scale"]
         self._coef, self._intercept = params["coef"], float(params["intercept"][0])
@@ -147,7 +148,14 @@ class EmergencyModel:
         # research with nobody present does
         if cues.self_harm and not (cues.past or cues.about_research):
             return "self-harm"
-        if (cues.pattern and not context) or self.probability(vector, cues) >= self.threshold:
-            nearest_self_harm = float((self._self_harm @ vector).max()) if len(self._self_harm) else -1.0
-            return "self-harm" if nearest_self_harm >= float((self._positive @ vector).max()) else "emergency"
+        if cues.pattern and not context:
+            return self._which(vector)
+        # a child near tablets, every one accounted for and nothing swallowed: no ingestion to fear
+        if not cues.accounted and self.probability(vector, cues) >= self.threshold:
+            return self._which(vector)
         return None
+
+    def _which(self, vector: np.ndarray) -> str:
+        """A crisis or another emergency: whichever kind of example is nearest."""
+        nearest_self_harm = float((self._self_harm @ vector).max()) if len(self._self_harm) else -1.0
+        return "self-harm" if nearest_self_harm >= float((self._positive @ vector).max()) else "emergency"
