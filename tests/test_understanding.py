@@ -454,3 +454,30 @@ def test_which_foods_to_eat_is_not_something_the_sources_list(bot: Magbot) -> No
     assert answer.status == "not_in_sources" and not answer.citations and "foods" in answer.answer
     claim = bot.ask("the article says half of us don't get enough magnesium through our diet, is that right?")
     assert claim.status == "answered" and claim.citations[0].id == "article"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "my neighbour rubs magnesium lotion into her calves every night, does it actually reach the nerves?",
+        "citrate or malate or glycinate, which type is best for tingling toes?",
+        "on blood thinners after a clot last year, could magnesium for my foot pain thin my blood even more?",
+        "can a finger prick test at the chemist tell me if I'm low in magnesium?",
+    ],
+)
+def test_products_routes_and_medicines_the_sources_lack_are_declined(bot: Magbot, question: str) -> None:
+    answer = bot.ask(question)
+    assert answer.status == "not_in_sources" and not answer.citations
+    assert "pharmacist" in answer.answer
+
+
+def test_a_product_in_the_story_leaves_the_question_it_asks(bot: Magbot) -> None:
+    answer = bot.ask("my aunt sells magnesium spray at the market. forget the spray, is there a trial on nerve pain?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+
+
+def test_a_study_pointed_at_by_its_kind_is_the_one_answered(bot: Magbot) -> None:
+    answer = bot.ask("that long review about diabetic nerves healing, does it say magnesium speeds it up?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-7"
+    answer = bot.ask("is the evidence for magnesium easing nerve pain solid or is it mostly animal work?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"

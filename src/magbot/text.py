@@ -33,9 +33,10 @@ STOPWORDS = frozenset(
 )
 
 
-# A mention that is ruled out: "(not just rats)", "in people rather than mice", "other than the rat one".
+# A mention that is ruled out: "(not just rats)", "in people rather than mice", "other than the rat one",
+# "forget the oil".
 _EXCLUDED = re.compile(
-    r"\b(?:not|rather than|instead of|other than|apart from|besides|except(?: for)?|excluding)\s+"
+    r"\b(?:not|rather than|instead of|other than|apart from|besides|except(?: for)?|excluding|forget(?: about)?)\s+"
     r"(?:(?:just|only|in|on|the|those|these|with|from)\s+)*[a-z0-9-]+(?:\s+(?:or|and|nor)\s+[a-z0-9-]+)?",
     re.IGNORECASE,
 )

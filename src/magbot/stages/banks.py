@@ -41,6 +41,7 @@ class Thesaurus:
     research_words: frozenset[str] = frozenset()  # words for a piece of research in general: study, paper
     outcome_words: frozenset[str] = frozenset()  # words after which a question names what it wants changed
     article_words: tuple[str, ...] = ()  # how people refer to the article ("the blog", "that site", "it says")
+    asked_only_topics: frozenset[str] = frozenset()  # safety topics that count only where a question asks
 
     def refers_to_article(self, text: str) -> bool:
         padded = _padded(text)
@@ -185,7 +186,12 @@ def load_thesaurus(path: Path) -> Thesaurus:
     research = frozenset(_strings(path, data.get("research_words") or [], "research_words"))
     outcomes = frozenset(_strings(path, data.get("outcome_words") or [], "outcome_words"))
     article = tuple(" ".join(_plain_words(t)) for t in _strings(path, data.get("article_words") or [], "article_words"))
-    return Thesaurus(synonyms, ignore, topics, designs, research, outcomes, article)
+    asked_only = frozenset(_strings(path, data.get("asked_only_topics") or [], "asked_only_topics"))
+    if unknown := asked_only - set(topics):
+        raise KnowledgeError(
+            path, f"names topics that safety_topics lacks: {', '.join(sorted(unknown))}", field="asked_only_topics"
+        )
+    return Thesaurus(synonyms, ignore, topics, designs, research, outcomes, article, asked_only)
 
 
 def embed_cached(

@@ -17,7 +17,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from magbot.stages.safety import CONDITION_TERMS, NAMES_MAGNESIUM, asking_clauses
-from magbot.text import STOPWORDS, CommonWords, english_correction, stem, word_stem, words
+from magbot.text import STOPWORDS, CommonWords, english_correction, stem, without_excluded, word_stem, words
 
 if TYPE_CHECKING:
     from magbot.stages.understand import Resources
@@ -152,7 +152,11 @@ def safety_topic(text: str, intent: str, res: Resources, names_a_study: bool) ->
     if any(f.result == "safety" for s in res.kb.sources for f in s.findings):
         return None  # the knowledge has safety findings: let retrieval decide
     about_research = res.banks.thesaurus.research_in(text)[0]
-    for topic, term in res.banks.thesaurus.safety_terms(text):
+    thesaurus = res.banks.thesaurus
+    asked = without_excluded(asking_clauses(text) if not _POINTS_BACK_AT_STORY.search(text) else text)
+    for topic, term in thesaurus.safety_terms(without_excluded(text)):  # not "forget the oil"
+        if topic in thesaurus.asked_only_topics and (topic, term) not in thesaurus.safety_terms(asked):
+            continue  # "my chiropractor sells magnesium spray. does magnesium help a pinched nerve?"
         # the term itself, as written, not just its words somewhere ("side" and "effects"), nor another
         # word of the same stem ("the runs" is not "run low on magnesium")
         if f" {term} " not in res.study_text:
@@ -160,6 +164,12 @@ def safety_topic(text: str, intent: str, res: Resources, names_a_study: bool) ->
     if intent != "safety" or names_a_study:
         return None
     return None if about_research and _study_detail(text, res) else "safety"
+
+
+# A question whose subject is a pronoun for what its story described: "do they get the magnesium in?"
+_POINTS_BACK_AT_STORY = re.compile(
+    r"\b(do|does|did|can|could|will|would|are|is|were|was)\s+(they|those|these|that|this|them)\b", re.IGNORECASE
+)
 
 
 def _study_detail(text: str, res: Resources) -> str | None:
