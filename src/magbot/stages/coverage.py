@@ -20,6 +20,7 @@ from magbot.stages.safety import CONDITION_TERMS, NAMES_MAGNESIUM, asking_clause
 from magbot.text import STOPWORDS, CommonWords, english_correction, stem, without_excluded, word_stem, words
 
 if TYPE_CHECKING:
+    from magbot.stages.banks import Thesaurus
     from magbot.stages.understand import Resources
 
 __all__ = ["asked_outcome", "safety_topic", "story_only", "unknown_words"]
@@ -109,6 +110,8 @@ def unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
     for word in _parts(words(text), known):
         if word in STOPWORDS or word in thesaurus.ignore or word in thesaurus.outcome_words or word.isdigit():
             continue
+        if word in thesaurus.research_words or any(word in terms for terms in thesaurus.design_words.values()):
+            continue  # how a study is described ("lab animals", "a survey") is not what it is about
         if known(word):
             continue
         if word in names:
@@ -208,7 +211,7 @@ _TRIED = re.compile(
 )
 
 
-def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str]) -> bool:
+def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str], thesaurus: Thesaurus) -> bool:
     """Whether the unknown subjects are only in the story around a question that names a subject of its own
     ("had a TIA years ago, fully recovered. does magnesium help nerve pain in my back?"). A question with no
     subject of its own ("would magnesium help?"), or one that points back at the story ("this type of nerve
@@ -225,4 +228,6 @@ def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str]) -
     tried = {part for span in _TRIED.findall(question) for w in words(span) for part in (w, *w.split("-"))}
     if set(subjects) <= tried and NAMES_MAGNESIUM.search(question):
         return True
-    return not _POINTS_BACK.search(asking) and bool(set(said) & CONDITION_TERMS)
+    # its own subject in lay words counts too: "is the low magnesium bit true?" asks about a deficiency
+    own = set(said) | {w for term in thesaurus.expansions(asking) for w in words(term)}
+    return not _POINTS_BACK.search(asking) and bool(own & CONDITION_TERMS)

@@ -346,7 +346,7 @@ def understand(
     wanted = asked_outcome(question, thesaurus.outcome_words)
     subjects = (*names, *(w for w, yes in zip(unknown, verdicts, strict=True) if yes or w == wanted))
     mentioned: tuple[str, ...] = ()
-    if subjects and story_only(question, subjects, unknown):
+    if subjects and story_only(question, subjects, unknown, thesaurus):
         subjects, mentioned = (), subjects
     topic = safety_topic(question, intent, res, bool(named_now))
     aside = None
