@@ -94,10 +94,25 @@ def _parts(said: list[str], known: Callable[[str], bool]) -> list[str]:
     return out
 
 
+# A sensation described by what it is like ("feels like walking on broken glass", "as if wrapped in cotton
+# wool"): the words of the comparison are not what the question is about.
+_SIMILE = re.compile(
+    r"\b(?:feel|feels|feeling|felt|it'?s|is|are)\s+(?:\w+\s+){0,2}?(?:like|as if|as though|wrapped in)\s+(?!compared|versus|vs\b)[^,.;:?!]*"
+    r"|\blike (?:walking|standing|stepping|being) [^,.;:?!]*",
+    re.IGNORECASE,
+)
+
+
+def _without_similes(text: str) -> str:
+    """``text`` less its comparisons, unless one speaks of magnesium ("I feel like magnesium helps")."""
+    return _SIMILE.sub(lambda m: m.group(0) if NAMES_MAGNESIUM.search(m.group(0)) else " ", text)
+
+
 def unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
     """Words of ``text`` that the knowledge files never use, in any form or lay synonym (typos corrected):
     (names, which are subjects by how they are written; other words, to be judged by meaning)."""
     thesaurus = res.banks.thesaurus
+    text = _without_similes(text)
     by_synonym = {w for key in thesaurus.synonyms for w in key.split()}
 
     def known(word: str) -> bool:
