@@ -484,7 +484,7 @@ def test_a_study_pointed_at_by_its_kind_is_the_one_answered(bot: Magbot) -> None
 
 
 def test_what_a_sensation_is_compared_to_is_not_the_subject(bot: Magbot) -> None:
-    answer = bot.ask("my soles feel like I'm treading on hot gravel every evening, could magnesium calm that nerve pain?")
+    answer = bot.ask("my soles feel like I am treading on hot gravel, could magnesium calm that nerve pain?")
     assert answer.status == "answered" and answer.citations[0].id == "ref-4"
     assert "gravel" not in answer.answer  # no "You mention gravel" aside
     declined = bot.ask("I feel like magnesium would work better with my duloxetine, is that right?")

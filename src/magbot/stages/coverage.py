@@ -97,7 +97,8 @@ def _parts(said: list[str], known: Callable[[str], bool]) -> list[str]:
 # A sensation described by what it is like ("feels like walking on broken glass", "as if wrapped in cotton
 # wool"): the words of the comparison are not what the question is about.
 _SIMILE = re.compile(
-    r"\b(?:feel|feels|feeling|felt|it'?s|is|are)\s+(?:\w+\s+){0,2}?(?:like|as if|as though|wrapped in)\s+(?!compared|versus|vs\b)[^,.;:?!]*"
+    r"\b(?:feel|feels|feeling|felt|it'?s|is|are)\s+(?:\w+\s+){0,2}?(?:like|as if|as though|wrapped in)\s+"
+    r"(?!compared|versus|vs\b)[^,.;:?!]*"
     r"|\blike (?:walking|standing|stepping|being) [^,.;:?!]*",
     re.IGNORECASE,
 )
