@@ -489,3 +489,8 @@ def test_what_a_sensation_is_compared_to_is_not_the_subject(bot: Magbot) -> None
     assert "gravel" not in answer.answer  # no "You mention gravel" aside
     declined = bot.ask("I feel like magnesium would work better with my duloxetine, is that right?")
     assert declined.status == "not_in_sources"
+
+
+def test_the_article_ruled_out_is_not_what_is_asked_about(bot: Magbot) -> None:
+    answer = bot.ask("any real trials on magnesium for nerve pain? I mean real science, not health websites")
+    assert answer.status == "answered" and [c.id for c in answer.citations] == ["ref-4"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,6 +26,7 @@ from magbot.text import STOPWORDS, word_stem
 
 log = logging.getLogger(__name__)
 
+_RULED_OUT = re.compile(r"\b(not|no|rather than|instead of|other than|never mind|forget)( \w+)?\s*$")
 _DETERMINERS = frozenset({"the", "that", "this", "those", "these", "its", "their", "your"})
 
 __all__ = ["Bank", "Banks", "Thesaurus", "embed_cached", "fit_cached", "load_banks"]
@@ -44,8 +46,16 @@ class Thesaurus:
     asked_only_topics: frozenset[str] = frozenset()  # safety topics that count only where a question asks
 
     def refers_to_article(self, text: str) -> bool:
+        """Whether ``text`` speaks of the article, other than to rule it out ("actual science, not wellness
+        blogs", "rather than that site")."""
         padded = _padded(text)
-        return any(f" {w} " in padded for w in self.article_words)
+        for w in self.article_words:
+            start = padded.find(f" {w} ")
+            while start >= 0:
+                if not _RULED_OUT.search(padded[:start][-30:]):
+                    return True
+                start = padded.find(f" {w} ", start + 1)
+        return False
 
     def pointed_levels(self, text: str) -> frozenset[str]:
         """The kinds of study ``text`` points at with a determiner ("the rat study", "that sugar meta thing",

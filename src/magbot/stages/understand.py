@@ -341,7 +341,7 @@ def understand(
     focus_vector = vectors[len(own) - 1] if focus else query_vector
     if named_now and not _says_what(focus, thesaurus.research_words):
         focus_vector = np.zeros_like(query_vector)  # nothing to choose by: the file's order (main result first)
-    intent, scores = res.intents.classify(vector, query)
+    intent, scores = res.intents.classify(vector, fixed)  # the words as said, not their expansions
     verdicts = res.subjects.is_subject(vectors[len(own) :])
     wanted = asked_outcome(question, thesaurus.outcome_words)
     subjects = (*names, *(w for w, yes in zip(unknown, verdicts, strict=True) if yes or w == wanted))
