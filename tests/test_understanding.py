@@ -494,3 +494,17 @@ def test_what_a_sensation_is_compared_to_is_not_the_subject(bot: Magbot) -> None
 def test_the_article_ruled_out_is_not_what_is_asked_about(bot: Magbot) -> None:
     answer = bot.ask("any real trials on magnesium for nerve pain? I mean real science, not health websites")
     assert answer.status == "answered" and [c.id for c in answer.citations] == ["ref-4"]
+
+
+def test_what_to_eat_is_declined_even_when_the_story_names_foods(bot: Magbot) -> None:
+    answer = bot.ask("that blog showed a photo of magnesium-rich foods without naming them. what should i be eating?")
+    assert answer.status == "not_in_sources" and not answer.citations and "foods" in answer.answer
+
+
+def test_advice_to_the_reader_is_never_quoted_as_an_explanation(bot: Magbot) -> None:
+    article = load_knowledge(KNOWLEDGE).get("article").body
+    advice = [s for s in split_sentences(re.sub(r"\s+", " ", article)) if re.search(r"\byou should\b", s)]
+    assert advice  # the article does hold advice ("Read on to learn why you should start taking ...")
+    for question in ("why should people with nerve pain take magnesium?", "how does magnesium work on my nerves?"):
+        answer = bot.ask(question)
+        assert not any(sentence in answer.answer for sentence in advice)

@@ -205,6 +205,10 @@ def _sentence(text: str, marker: str) -> str:
     return f"{body.rstrip('.!?')} {marker}{end}"
 
 
+# Advice to the reader (an imperative opening, "you should") states nothing that could explain or be checked.
+_ADVICE = re.compile(r"^(read|start|try|take|buy|learn|click|discover|find out|make sure)\b|\byou should\b", re.I)
+
+
 def _closest_sentence(
     u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray], min_chars: int
 ) -> tuple[Sentence, Hit] | None:
@@ -214,6 +218,8 @@ def _closest_sentence(
         for i, sentence in enumerate(hit.chunk.sentences):
             vec = vectors.get(f"{hit.chunk.id}#{i}")
             if vec is None or len(sentence.text) < min_chars or sentence.text.endswith("?"):
+                continue
+            if _ADVICE.search(sentence.text):  # "Read on to learn why you should start taking ...": no statement
                 continue
             sim = float(np.dot(u.query_vector, vec))
             if best is None or sim > best[0]:
