@@ -65,7 +65,7 @@ class Thesaurus:
         levels: set[str] = set()
         for i, word in enumerate(said):
             kinds = {level for level, terms in self.design_words.items() if word in terms}
-            before = said[max(0, i - 4) : i][::-1]
+            before = said[max(0, i - 5) : i][::-1]
             for w in before:
                 if w in _DETERMINERS:
                     levels |= kinds

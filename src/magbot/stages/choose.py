@@ -178,6 +178,13 @@ def preferred(
             for s in ranked[:STRONGEST_OF]
             if kb.by_id[s].evidence_level in measured and nearness.get(s, -1.0) >= floor
         ]
+    if intent == "works" and not any(measures_it(s) for s in candidates):
+        # no trial in people measured it: a study that did, in animals or as a link, is the direct evidence
+        # ("can magnesium help a crushed nerve heal?" is answered from the rat and mouse studies, saying so)
+        observed = ("cross-sectional", "animal")
+        candidates = [
+            s for s in ranked[:STRONGEST_OF] if kb.by_id[s].evidence_level in observed and measures_it(s)
+        ] or candidates
     if not candidates:
         return ranked
     best = max(candidates, key=lambda sid: (measures_it(sid), nearness.get(sid, -1.0)))
