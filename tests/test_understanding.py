@@ -511,6 +511,7 @@ def test_advice_to_the_reader_is_never_quoted_as_an_explanation(bot: Magbot) -> 
 
 
 def test_healing_no_trial_in_people_measured_is_answered_from_the_animal_studies(bot: Magbot) -> None:
-    answer = bot.ask("my partner hurt a nerve in his arm, still weak and tingly months later. can magnesium help nerves heal")
+    question = "my partner hurt a nerve in his arm, still weak and tingly months later. can magnesium help nerves heal"
+    answer = bot.ask(question)
     assert answer.status == "answered" and answer.citations[0].id in {"ref-8", "ref-9"}
     assert "not in people" in answer.bottom_line
