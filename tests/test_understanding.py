@@ -515,3 +515,9 @@ def test_healing_no_trial_in_people_measured_is_answered_from_the_animal_studies
     answer = bot.ask(question)
     assert answer.status == "answered" and answer.citations[0].id in {"ref-8", "ref-9"}
     assert "not in people" in answer.bottom_line
+
+
+def test_a_restated_claim_of_the_article_is_answered_as_the_articles_own(bot: Magbot) -> None:
+    answer = bot.ask("heard about 50% of people dont get enough magnesium from food, is that right")
+    assert answer.status == "answered" and answer.citations[0].id == "article"
+    assert answer.bottom_line.startswith("The article says: “") and "gives no study" in answer.bottom_line
