@@ -521,3 +521,16 @@ def test_a_restated_claim_of_the_article_is_answered_as_the_articles_own(bot: Ma
     answer = bot.ask("heard about 50% of people dont get enough magnesium from food, is that right")
     assert answer.status == "answered" and answer.citations[0].id == "article"
     assert answer.bottom_line.startswith("The article says: “") and "gives no study" in answer.bottom_line
+
+
+def test_and_in_people_moves_to_the_trial_in_people_and_says_what_it_did_not_test(bot: Magbot) -> None:
+    answers = converse(
+        bot,
+        "what happened to the mice on extra magnesium?",
+        "did their nerves regrow?",
+        "any of that in real people?",
+    )
+    assert answers[2].status == "answered" and answers[2].citations[0].id == "ref-4"
+    assert answers[2].bottom_line.startswith("No study here tested that directly")
+    same = converse(bot, "what happened to the mice on extra magnesium?", "was that in people?")
+    assert same[1].citations[0].id == "ref-9"  # "was that ...?" asks about the study in hand

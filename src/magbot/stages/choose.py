@@ -17,8 +17,18 @@ from magbot.stages.banks import Bank
 from magbot.stages.understand import Understanding
 from magbot.text import search_terms, word_stem
 
-__all__ = ["RRF_K", "FindingIndex", "by_findings", "measured_what_was_asked", "nearness", "preferred", "source_ranking"]
+__all__ = [
+    "RRF_K",
+    "TESTED",
+    "FindingIndex",
+    "by_findings",
+    "measured_what_was_asked",
+    "nearness",
+    "preferred",
+    "source_ranking",
+]
 
+TESTED = ("meta-analysis", "rct")  # designs that gave magnesium to people and measured what followed
 RRF_K = 60  # reciprocal rank fusion's constant (Cormack et al.), here and for the order of findings
 
 
@@ -152,7 +162,7 @@ def preferred(
     not itself point at the kind of study that ranks first ("is that review up to date?")."""
     if intent not in ("works", "strength", "article") or len(ranked) < 2:
         return ranked
-    tested = ("meta-analysis", "rct") if intent == "works" else ("meta-analysis", "rct", "cross-sectional")
+    tested = TESTED if intent == "works" else (*TESTED, "cross-sectional")
     level = kb.by_id[ranked[0]].evidence_level
 
     def outcome_asked(sid: str) -> bool:  # among tested studies, for any question about the evidence

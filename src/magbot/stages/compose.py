@@ -20,6 +20,7 @@ from magbot._models import EVIDENCE_LABELS, Citation, Finding, FindingOut, Hit, 
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.choose import (
     RRF_K,
+    TESTED,
     FindingIndex,
     by_findings,
     measured_what_was_asked,
@@ -320,6 +321,10 @@ def compose(
         return _uncited_claim(claim, article, (nearest, near) if close and nearest and near else None)
     if claim and claim.cites and not u.named:  # judge the article's claim by the studies it cites for it
         ranked = [c for c in claim.cites if c in kb.by_id] + [r for r in ranked if r not in claim.cites]
+    elif u.in_people:  # "and in humans?": of the studies that gave magnesium to people, the nearest
+        closeness = nearness(index, sims)
+        people = [s for s in ranked if kb.by_id[s].population == "humans" and kb.by_id[s].evidence_level in TESTED]
+        ranked = sorted(people, key=lambda s: -closeness.get(s, -1.0)) + [s for s in ranked if s not in people]
     elif not u.named and u.kinds:  # "the big general review": a study of that kind, by what it is about
         ranked = [s for s in ranked if kb.by_id[s].evidence_level in u.kinds] or ranked
     elif not u.named:
@@ -357,7 +362,11 @@ def compose(
         bottom = f"How it might work, as the sources describe it ({_tested(source)}): {said} {source.marker}."
         if source.id != top.id:
             cited.insert(0, source)
-    elif u.intent == "works" and _hedged(top, main[0]) and not measured_what_was_asked(u.query, top, index):
+    elif (
+        (u.intent == "works" or u.in_people)
+        and _hedged(top, main[0])
+        and not measured_what_was_asked(u.query, top, index)
+    ):
         # "does it help diabetic neuropathy?" answered from a blood-sugar result: no "Probably" for it
         certainty = "not_studied"
         bottom = f"No study here tested that directly. The closest evidence: {_found(top, main[0])}"

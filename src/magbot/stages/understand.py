@@ -138,6 +138,7 @@ class Understanding:
     mentioned: tuple[str, ...] = ()  # subjects the knowledge never mentions that an answer should name
     safety_aside: str | None = None  # a safety topic in a question about what a named study did
     kinds: frozenset[str] = frozenset()  # evidence levels the question points at ("the review", "that rat study")
+    in_people: bool = False  # a follow-up asking for the conversation's subject tested in people ("and in humans?")
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -297,6 +298,16 @@ class IntentModel:
         return best, scores
 
 
+# A follow-up asking for evidence in people ("and in humans?") rather than whether the study in hand was ("was
+# it in people?").
+_IN_PEOPLE = re.compile(
+    r"\b(in|on|with) (actual |real |living )?(humans?|people|patients)\b"
+    r"|\bhuman (studies|study|trials?|evidence|data)\b",
+    re.IGNORECASE,
+)
+_SAME_ONE = re.compile(r"\b(was|were|is|are|did)\s+(it|that|this|they|those|these)\b", re.IGNORECASE)
+
+
 def understand(
     question: str,
     history: Sequence[Turn],
@@ -305,6 +316,7 @@ def understand(
 ) -> Understanding:
     """Resolve the question against the conversation, embed it once, and read its intent and coverage."""
     resolved, follow_up, prior = resolve(question, history, res.kb)
+    in_people = False
     thesaurus = res.banks.thesaurus
     named_now = named_sources(question, res.kb, thesaurus)
     if named_now and follow_up and prior and _WEIGHS.search(question):
@@ -321,6 +333,9 @@ def understand(
         # "and the blood sugar one?", "what about the animal studies": another study, by what it is about
         kinds = frozenset(s.id for s in res.kb.sources if s.evidence_level in levels)
         named, prior, resolved = kinds, (), question
+    elif follow_up and _IN_PEOPLE.search(question) and not _SAME_ONE.search(question):
+        # "and in humans?", "has anyone tried that on people?": the conversation's subject, tested in people
+        named, prior, in_people = frozenset(), (), True
     elif follow_up and earlier:  # "how long did it last?": the study the user named last, else the last answer's
         named = frozenset(earlier[:1])
     elif follow_up:
@@ -374,4 +389,5 @@ def understand(
         mentioned=mentioned,
         safety_aside=aside,
         kinds=thesaurus.pointed_levels(without_excluded(own_fixed)),
+        in_people=in_people,
     )
