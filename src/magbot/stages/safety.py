@@ -49,7 +49,8 @@ _URGENT_PATTERNS = [
     r"\bshort(ness)? of breath\b",
     # overdose
     r"\boverdos(e|ed|ing)\b",
-    r"\btook (too many|too much|a whole|the whole|all (my|the|of))",
+    r"\btook (too many|too much|a whole|the whole|all (my|the|of|her|his|their))",
+    r"\b(way|well|far) (over|above|past) the (limit|max|maximum|recommended|safe)",
     # many tablets, then symptoms: "took like 3 times my pills ... now confused and my heart is going slow"
     r"\b(took|taken|had|swallowed)\b[^.?!]{0,30}\b(times (my|the|his|her)|double|triple|loads|handful|lots"
     r"|way more|too many|extra)\b(?=.*\b(confus\w*|drowsy|can'?t (stay awake|keep (my|his|her) eyes open)"
@@ -73,7 +74,12 @@ _URGENT_PATTERNS = [
     r"\bcan'?t (move|feel) (my )?(legs|arm|arms|leg|face)\b",
     r"\b(passed|passing) out\b",
     r"\bunconscious\b",
-    r"\b(can'?t|cannot|barely|hardly|won'?t) (wake|rouse) (him|her|them|me|up)\b",
+    r"\b(can'?t|cannot|barely|hardly|won'?t) (wake|rouse) (him|her|them|me|up)\b|\bhard to (wake|rouse)\b",
+    r"\bcan'?t get (a |any )?(proper |sensible )?(answer|response|word|sense) out of (him|her|them)\b",
+    # sudden confusion
+    r"(?=.*\b(suddenly|all of a sudden|out of nowhere|since this (morning|afternoon)|at lunch)\b)"
+    r"(?=.*\b(confus\w*|talking nonsense|not making sense|making no sense|gibberish|muddled"
+    r"|(doesn'?t|does not|didn'?t) know (what|where|who))\b)",
     r"\bfaint(ed|ing)\b",
     r"\bseizure",
     r"\b(having|had|has|in) (a )?(fit|fits)\b(?! (of|about|over|with|when))|\bconvuls|\bfitting\b",
@@ -94,6 +100,9 @@ _URGENT_PATTERNS = [
     r"\b(diabet\w*|type ?[12]|t[12]d|insulin)\b"
     r"(?=.*\b(confus\w*|not making sense|talking nonsense|making no sense|disorientated|disoriented)\b)"
     r"(?=.*\b(sweat\w*|shak\w*|clammy)\b)",
+    # - or very drowsy / not answering
+    r"\b(diabet\w*|type ?[12]|t[12]d|insulin)\b(?=.*\b((really|very|so) (drowsy|sleepy)|unresponsive"
+    r"|not responding)\b)",
     # - cauda equina: cannot pass urine, with numbness or leg weakness
     r"(?=.*\b(can'?t|cannot|unable to|haven'?t been able to|not able to) (pee|wee|urinate|pass urine)\b)"
     r"(?=.*\b(numb\w*|weak\w*|can'?t feel)\b)",
@@ -250,13 +259,17 @@ _LONG_STANDING = re.compile(
 )
 
 
-def _affirmed(pattern: re.Pattern[str], text: str) -> bool:
+def _affirmed(pattern: re.Pattern[str], text: str, negation: re.Pattern[str] | None = None) -> bool:
     """Whether ``pattern`` matches somewhere ``text`` does not negate it."""
     for match in pattern.finditer(text):
         before = _CLAUSE_END.split(text[: match.start()])[-1]
-        if not _NEGATION.search(" ".join(before.split()[-4:])):
+        if not (negation or _NEGATION).search(" ".join(before.split()[-4:])):
             return True
     return False
+
+
+# ... and for what was swallowed, "nothing swallowed", "none eaten" too
+_NOTHING_TAKEN = re.compile(_NEGATION.pattern + r"|\b(nothing|none)\b", re.IGNORECASE)
 
 
 # Nothing was taken: every tablet is accounted for ("counted them, none missing", "the lid was still on").
@@ -331,7 +344,7 @@ def urgent_cues(text: str) -> UrgentCues:
         about_research=about_research,
         long_standing=bool(_LONG_STANDING.search(text) and not now),
         denied=bool(not pattern and _URGENT.search(text)),
-        accounted=_affirmed(_ACCOUNTED, text) and not _affirmed(_TAKEN, text),
+        accounted=_affirmed(_ACCOUNTED, text) and not _affirmed(_TAKEN, text, _NOTHING_TAKEN),
     )
 
 
