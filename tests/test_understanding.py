@@ -87,6 +87,7 @@ def test_uncovered_medicine_question_is_declined_without_article_text(bot: Magbo
         "grandad suddenly can't tell us where he is and keeps talking gibberish, he takes magnesium for cramps",
         "my type 1 son is very drowsy and we can't get a word out of him",
         "i had far over the recommended amount of my pain tablets and magnesium tonight, feel ok so far",
+        "the cat knocked my magnesium pot off the shelf and my little girl ate a few before i saw",
     ],
 )
 def test_emergencies_in_everyday_words_are_urgent(bot: Magbot, message: str) -> None:
@@ -116,6 +117,7 @@ def test_emergencies_in_everyday_words_are_urgent(bot: Magbot, message: str) -> 
         "my niece had my supplement tub in her hands, the lid never came open and none are missing. all good?",
         "what would a heart attack feel like? asking for future reference, nothing is going on right now",
         "my nephew shook my tablet pot like a maraca, the seal was intact and nothing was swallowed",
+        "our dog gobbled a magnesium capsule that was dropped, she's running about as usual",
     ],
 )
 def test_calm_long_standing_symptoms_are_not_urgent(bot: Magbot, message: str) -> None:

@@ -280,6 +280,17 @@ _ACCOUNTED = re.compile(
     r"|\bnever (opened|came open)\b|\b(didn'?t|did not|never) (swallow|eat|take) (any|one|anything)\b",
     re.IGNORECASE,
 )
+# An animal that ate something is a matter for a vet, not an emergency number: "my dog ate one tablet".
+_PET = re.compile(
+    r"\b(my|our|the|his|her|their) (dog|dogs|cat|cats|puppy|kitten|pet|rabbit|hamster|guinea pig|parrot|horse)\b",
+    re.IGNORECASE,
+)
+# ... unless a person is in it too: "the dog knocked the pot over and my son ate some", "I took them all"
+_PERSON_TOO = re.compile(
+    r"\b(son|daughter|child|children|toddler|baby|kid|kids|boy|girl|grandson|granddaughter|grandchild|niece|nephew"
+    r"|husband|wife|partner|mum|mom|dad|brother|sister|friend)\b|\bi (took|swallowed|ate|had|feel|am)\b|\bi'?m\b",
+    re.IGNORECASE,
+)
 # ... unless some were swallowed or are gone: "ate two, the rest are accounted for" is not accounted for.
 _TAKEN = re.compile(
     r"\b(swallowed|swallow|ate|eaten|chewed(?! on)|sucked(?! on)|gulped)\b|\b(\d+|one|two|three|four|five|some|a few"
@@ -318,6 +329,7 @@ class UrgentCues:
     long_standing: bool = False  # said to have lasted years or months ("tingling for 2 years")
     denied: bool = False  # emergency phrases there, every one negated ("no chest pain, no weakness")
     accounted: bool = False  # nothing was taken: every tablet is accounted for ("counted them, none missing")
+    pet: bool = False  # it is about an animal ("my dog ate one tablet off the floor")
 
 
 _NOT_NOW = re.compile(r"\b(nothing|not|no|never)\b", re.IGNORECASE)
@@ -345,6 +357,7 @@ def urgent_cues(text: str) -> UrgentCues:
         long_standing=bool(_LONG_STANDING.search(text) and not now),
         denied=bool(not pattern and _URGENT.search(text)),
         accounted=_affirmed(_ACCOUNTED, text) and not _affirmed(_TAKEN, text, _NOTHING_TAKEN),
+        pet=bool(_PET.search(text) and not _PERSON_TOO.search(text)),
     )
 
 

@@ -150,8 +150,9 @@ class EmergencyModel:
             return "self-harm"
         if cues.pattern and not context:
             return self._which(vector)
-        # a child near tablets, every one accounted for and nothing swallowed: no ingestion to fear
-        if not cues.accounted and self.probability(vector, cues) >= self.threshold:
+        # a child near tablets, every one accounted for and nothing swallowed: no ingestion to fear; and
+        # an animal that ate something is for a vet, unless an emergency phrase says a person is in danger
+        if not (cues.accounted or cues.pet) and self.probability(vector, cues) >= self.threshold:
             return self._which(vector)
         return None
 
