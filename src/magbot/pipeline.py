@@ -260,7 +260,6 @@ class Magbot:
             kb,
             dose=dose,
             max_findings=s.max_sentences,
-            min_similarity=s.min_similarity,
         )
         extractive = self._reply(
             question,
