@@ -26,6 +26,8 @@ from magbot.text import STOPWORDS, word_stem
 
 log = logging.getLogger(__name__)
 
+# An article word ruled out by the words just before it ("real science, not wellness blogs"): unlike
+# ``text.without_excluded``, a describing word may stand between.
 _RULED_OUT = re.compile(r"\b(not|no|rather than|instead of|other than|never mind|forget)( \w+)?\s*$")
 _DETERMINERS = frozenset({"the", "that", "this", "those", "these", "its", "their", "your"})
 
@@ -137,8 +139,6 @@ def _padded(text: str) -> str:
 
 
 def _plain_words(text: str) -> list[str]:
-    import re
-
     return re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", text.lower().replace("’", "'"))
 
 

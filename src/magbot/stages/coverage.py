@@ -126,7 +126,7 @@ def unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
     for word in _parts(words(text), known):
         if word in STOPWORDS or word in thesaurus.ignore or word in thesaurus.outcome_words or word.isdigit():
             continue
-        if word in thesaurus.research_words or any(word in terms for terms in thesaurus.design_words.values()):
+        if word in thesaurus.research_words or word in thesaurus.design_words_all:
             continue  # how a study is described ("lab animals", "a survey") is not what it is about
         if known(word):
             continue
@@ -170,12 +170,16 @@ def safety_topic(text: str, intent: str, res: Resources, names_a_study: bool) ->
     does not name a study (a question about a named study's design or results is not a safety question)."""
     if any(f.result == "safety" for s in res.kb.sources for f in s.findings):
         return None  # the knowledge has safety findings: let retrieval decide
-    about_research = res.banks.thesaurus.research_in(text)[0]
     thesaurus = res.banks.thesaurus
-    asked = without_excluded(asking_clauses(text) if not _POINTS_BACK_AT_STORY.search(text) else text)
+    about_research = thesaurus.research_in(text)[0]
+    asked: list[tuple[str, str]] | None = None  # the terms where the question asks, found when needed
     for topic, term in thesaurus.safety_terms(without_excluded(text)):  # not "forget the oil"
-        if topic in thesaurus.asked_only_topics and (topic, term) not in thesaurus.safety_terms(asked):
-            continue  # "my chiropractor sells magnesium spray. does magnesium help a pinched nerve?"
+        if topic in thesaurus.asked_only_topics:
+            if asked is None:
+                where = text if _POINTS_BACK_AT_STORY.search(text) else asking_clauses(text)
+                asked = thesaurus.safety_terms(without_excluded(where))
+            if (topic, term) not in asked:
+                continue  # "my chiropractor sells magnesium spray. does magnesium help a pinched nerve?"
         # the term itself, as written, not just its words somewhere ("side" and "effects"), nor another
         # word of the same stem ("the runs" is not "run low on magnesium")
         if f" {term} " not in res.study_text:

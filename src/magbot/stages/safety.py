@@ -77,7 +77,7 @@ _URGENT_PATTERNS = [
     r"\b(can'?t|cannot|barely|hardly|won'?t) (wake|rouse) (him|her|them|me|up)\b|\bhard to (wake|rouse)\b",
     r"\bcan'?t get (a |any )?(proper |sensible )?(answer|response|word|sense) out of (him|her|them)\b",
     # sudden confusion
-    r"(?=.*\b(suddenly|all of a sudden|out of nowhere|since this (morning|afternoon)|at lunch)\b)"
+    r"\A(?=.*\b(suddenly|all of a sudden|out of nowhere|since this (morning|afternoon)|at lunch)\b)"
     r"(?=.*\b(confus\w*|talking nonsense|not making sense|making no sense|gibberish|muddled"
     r"|(doesn'?t|does not|didn'?t) know (what|where|who))\b)",
     r"\bfaint(ed|ing)\b",
@@ -104,10 +104,10 @@ _URGENT_PATTERNS = [
     r"\b(diabet\w*|type ?[12]|t[12]d|insulin)\b(?=.*\b((really|very|so) (drowsy|sleepy)|unresponsive"
     r"|not responding)\b)",
     # - cauda equina: cannot pass urine, with numbness or leg weakness
-    r"(?=.*\b(can'?t|cannot|unable to|haven'?t been able to|not able to) (pee|wee|urinate|pass urine)\b)"
+    r"\A(?=.*\b(can'?t|cannot|unable to|haven'?t been able to|not able to) (pee|wee|urinate|pass urine)\b)"
     r"(?=.*\b(numb\w*|weak\w*|can'?t feel)\b)",
     # - an infected foot wound in diabetes: black, smelly or oozing, with fever or diabetes named
-    r"(?=.*\b(black|blackened|smells?|smelly|stinks?|stinking|pus|oozing)\b)(?=.*\b(sore|wound|ulcer|cut|blister)\b)"
+    r"\A(?=.*\b(black|blackened|smells?|smelly|stinks?|stinking|pus|oozing)\b)(?=.*\b(sore|wound|ulcer|cut|blister)\b)"
     r"(?=.*\b(fever|temperature|shivering|shivery|chills|diabet\w*)\b)",
     # signs of magnesium toxicity
     r"\b(irregular|racing|slow) heart ?beat\b.*\bmagnesium\b|\bmagnesium\b.*\b(irregular|racing|slow) heart ?beat\b",
