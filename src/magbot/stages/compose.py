@@ -210,11 +210,19 @@ def _sentence(text: str, marker: str) -> str:
 _ADVICE = re.compile(r"^(read|start|try|take|buy|learn|click|discover|find out|make sure)\b|\byou should\b", re.I)
 
 
+@dataclass(frozen=True)
+class _Closest:
+    sentence: Sentence
+    hit: Hit
+    vector: np.ndarray  # the sentence's embedding
+    similarity: float  # its cosine to the question
+
+
 def _closest_sentence(
     u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray], min_chars: int
-) -> tuple[Sentence, Hit] | None:
+) -> _Closest | None:
     """The retrieved statement (not a question, at least ``min_chars`` long) closest to the question."""
-    best: tuple[float, Sentence, Hit] | None = None
+    best: _Closest | None = None
     for hit in hits:
         for i, sentence in enumerate(hit.chunk.sentences):
             vec = vectors.get(f"{hit.chunk.id}#{i}")
@@ -223,15 +231,15 @@ def _closest_sentence(
             if _ADVICE.search(sentence.text):  # "Read on to learn why you should start taking ...": no statement
                 continue
             sim = float(np.dot(u.query_vector, vec))
-            if best is None or sim > best[0]:
-                best = (sim, sentence, hit)
-    return (best[1], best[2]) if best else None
+            if best is None or sim > best.similarity:
+                best = _Closest(sentence, hit, vec, sim)
+    return best
 
 
 def _explanation(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray]) -> tuple[str, str] | None:
     """For "how does it work": the retrieved sentence that best explains it, with the source it stands for."""
     found = _closest_sentence(u, hits, vectors, min_chars=40)
-    return (found[0].text, found[0].supports[0]) if found else None
+    return (found.sentence.text, found.sentence.supports[0]) if found else None
 
 
 @dataclass(frozen=True)
@@ -250,10 +258,8 @@ def _article_claim(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.
     found = _closest_sentence(u, [h for h in article_hits if h.chunk.cites] or article_hits, vectors, min_chars=25)
     if found is None:
         return None
-    sentence, hit = found
-    own = tuple(x for x in sentence.supports if x != "article")
-    vector = vectors.get(f"{hit.chunk.id}#{hit.chunk.sentences.index(sentence)}")
-    return _ArticleClaim(sentence.text, own or hit.chunk.cites, vector)
+    own = tuple(x for x in found.sentence.supports if x != "article")
+    return _ArticleClaim(found.sentence.text, own or found.hit.chunk.cites, found.vector)
 
 
 # A study result is shown beside a claim the article makes without a study only when it says much the same
@@ -271,13 +277,9 @@ RESTATED_CLAIM = 0.75
 def _restated_claim(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray]) -> _ArticleClaim | None:
     """The article's own claim that a question of fact restates, if it restates one (see ``RESTATED_CLAIM``)."""
     found = _closest_sentence(u, [h for h in hits if h.chunk.source_id == "article"], vectors, min_chars=25)
-    if found is None or tuple(found[0].supports) != ("article",):
+    if found is None or tuple(found.sentence.supports) != ("article",) or found.similarity < RESTATED_CLAIM:
         return None
-    sentence, hit = found
-    vector = vectors.get(f"{hit.chunk.id}#{hit.chunk.sentences.index(sentence)}")
-    if vector is None or float(np.dot(u.query_vector, vector)) < RESTATED_CLAIM:
-        return None
-    return _ArticleClaim(sentence.text, (), vector)
+    return _ArticleClaim(found.sentence.text, (), found.vector)
 
 
 def _dose_sentence(source: Source) -> str | None:
