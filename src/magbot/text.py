@@ -34,9 +34,11 @@ STOPWORDS = frozenset(
 
 
 # A mention that is ruled out: "(not just rats)", "in people rather than mice", "other than the rat one",
-# "forget the oil".
+# "forget the oil", "not interested in mice studies", "don't want the rat one".
 _EXCLUDED = re.compile(
-    r"\b(?:not|rather than|instead of|other than|apart from|besides|except(?: for)?|excluding|forget(?: about)?)\s+"
+    r"\b(?:not(?: (?:interested in|looking for|after|asking about|talking about))?|(?:do|does)(?: not|n'?t) "
+    r"(?:want|care about|need)|rather than|instead of|other than|apart from|besides|except(?: for)?|excluding|"
+    r"forget(?: about)?)\s+"
     r"(?:(?:just|only|in|on|the|those|these|with|from)\s+)*[a-z0-9-]+(?:\s+(?:or|and|nor)\s+[a-z0-9-]+)?",
     re.IGNORECASE,
 )
