@@ -540,3 +540,26 @@ def test_and_in_people_moves_to_the_trial_in_people_and_says_what_it_did_not_tes
     assert answers[2].bottom_line.startswith("No study here tested that directly")
     same = converse(bot, "what happened to the mice on extra magnesium?", "was that in people?")
     assert same[1].citations[0].id == "ref-9"  # "was that ...?" asks about the study in hand
+
+
+def test_regrowth_asked_after_a_pain_story_is_answered_from_the_regrowth_studies(bot: Magbot) -> None:
+    # the story names pain (which the back pain trial measured); the question asks about regrowth
+    question = "my toes have stung for months and it drives me mad. does magnesium make injured nerves regrow at all?"
+    answer = bot.ask(question)
+    assert answer.status == "answered" and answer.citations[0].id in {"ref-8", "ref-9"}
+    assert "not in people" in answer.bottom_line
+
+
+def test_a_medicine_tried_for_the_pain_is_the_story_even_when_the_question_points_at_the_pain(bot: Magbot) -> None:
+    question = "GP put me on carbamazepine for burning shins, it leaves me foggy. Could mag help this kind of pain?"
+    answer = bot.ask(question)
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+    assert "You mention" in answer.answer and "carbamazepine" in answer.answer
+    # pointing back at the medicine itself is a comparison the sources never make
+    compared = bot.ask("I tried duloxetine for years. Is magnesium better than that kind of drug?")
+    assert compared.status == "not_in_sources"
+
+
+def test_studies_someone_is_not_interested_in_are_ruled_out(bot: Magbot) -> None:
+    answer = bot.ask("not interested in rat studies. has magnesium eased nerve pain in actual patients?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"

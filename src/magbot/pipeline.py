@@ -147,7 +147,7 @@ class Magbot:
             vectors,
             authors,
             resources,
-            FindingIndex.build(items, finding_vectors, chunks, vectors, asked_bank),
+            FindingIndex.build(items, finding_vectors, chunks, vectors, asked_bank, banks.thesaurus.expansions),
             EmergencyModel(banks, self.settings.urgent_cost, asked_bank, cache),
         )
 

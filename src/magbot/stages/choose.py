@@ -6,7 +6,7 @@ trial of something else is not a direct answer).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,6 +53,7 @@ class FindingIndex:
         chunks: Sequence[Chunk],
         vectors: dict[str, np.ndarray],
         asked: Bank | None = None,
+        expansions: Callable[[str], list[str]] | None = None,
     ) -> FindingIndex:
         """The index for these findings and every indexed sentence, once per source it is evidence for."""
         sources: list[str] = []
@@ -64,7 +65,7 @@ class FindingIndex:
                     sources += list(sentence.supports)
                     rows += [vec] * len(sentence.supports)
         matrix = np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
-        return cls(items, finding_vectors, tuple(sources), matrix, asked, _outcome_terms(items))
+        return cls(items, finding_vectors, tuple(sources), matrix, asked, _outcome_terms(items, expansions))
 
     def vector_of(self, finding: Finding) -> np.ndarray:
         return np.asarray(self.vectors[next(i for i, (_, _, f) in enumerate(self.items) if f is finding)])
@@ -151,6 +152,7 @@ def preferred(
     question: str,
     nearness: dict[str, float],
     index: FindingIndex,
+    asked: str = "",
 ) -> list[str]:
     """Answer "does it work" from a study that tested magnesium in people (a trial, a meta-analysis), the
     one whose findings are nearest the question when several did (a blood-sugar meta-analysis does not answer
@@ -165,11 +167,14 @@ def preferred(
     tested = TESTED if intent == "works" else (*TESTED, "cross-sectional")
     level = kb.by_id[ranked[0]].evidence_level
 
-    def outcome_asked(sid: str) -> bool:  # among tested studies, for any question about the evidence
-        return measured_what_was_asked(question, kb.by_id[sid], index)
+    def outcome_asked(sid: str) -> int:  # among tested studies, for any question about the evidence: 2 when
+        # it measured what the asking clause names, 1 when only what the story around it does
+        if asked and measured_what_was_asked(asked, kb.by_id[sid], index):
+            return 2
+        return int(measured_what_was_asked(question, kb.by_id[sid], index))
 
-    def measures_it(sid: str) -> bool:  # a study that measured what was asked answers before one that did not
-        return intent == "works" and measured_what_was_asked(question, kb.by_id[sid], index)
+    def measures_it(sid: str) -> int:  # a study that measured what was asked answers before one that did not
+        return outcome_asked(sid) if intent == "works" else 0
 
     if level in tested:  # a tested study leads; another tested one whose findings are nearer may take over
         rivals = [s for s in ranked if kb.by_id[s].evidence_level in tested]
@@ -188,12 +193,13 @@ def preferred(
             for s in ranked[:STRONGEST_OF]
             if kb.by_id[s].evidence_level in measured and nearness.get(s, -1.0) >= floor
         ]
-    if intent == "works" and not any(measures_it(s) for s in candidates):
+    if intent == "works":
         # no trial in people measured it: a study that did, in animals or as a link, is the direct evidence
         # ("can magnesium help a crushed nerve heal?" is answered from the rat and mouse studies, saying so)
         observed = ("cross-sectional", "animal")
+        best_measure = max((measures_it(s) for s in candidates), default=0)
         candidates = [
-            s for s in ranked[:STRONGEST_OF] if kb.by_id[s].evidence_level in observed and measures_it(s)
+            s for s in ranked[:STRONGEST_OF] if kb.by_id[s].evidence_level in observed and measures_it(s) > best_measure
         ] or candidates
     if not candidates:
         return ranked
@@ -201,13 +207,25 @@ def preferred(
     return [best, *(s for s in ranked if s != best)]
 
 
-def _outcome_terms(items: Sequence[tuple[Source, int, Finding]]) -> dict[str, frozenset[str]]:
-    """Each study's words for what it measured. Magnesium, what was given, is no outcome, and a word in the
-    outcomes of half the studies or more ("nerve") tells none of them apart."""
+def _outcome_terms(
+    items: Sequence[tuple[Source, int, Finding]], expansions: Callable[[str], list[str]] | None = None
+) -> dict[str, frozenset[str]]:
+    """Each study's words for what it measured, and the source words the thesaurus gives for them (as a
+    question's lay words get theirs: "regrowth" and "grow back" meet at "regeneration"). Magnesium, what was
+    given, is no outcome, and a word in the outcomes of half the studies or more ("nerve") tells none of them
+    apart."""
     terms: dict[str, set[str]] = {}
+    extra: dict[str, set[str]] = {}
     for source, _, finding in items:
         if finding.result != "limits":
-            terms.setdefault(source.id, set()).update(search_terms(finding.outcome.replace("-", " ")))
+            outcome = finding.outcome.replace("-", " ")
+            terms.setdefault(source.id, set()).update(search_terms(outcome))
+            extra.setdefault(source.id, set()).update(search_terms(" ".join(expansions(outcome) if expansions else [])))
+    # a source word that is another study's own outcome word is not added ("low back pain" does not make the
+    # back pain trial a study of *low* magnesium)
+    own = {sid: frozenset(t) for sid, t in terms.items()}
+    for sid, added in extra.items():
+        terms[sid] |= added - {t for other, words in own.items() if other != sid for t in words}
     counts = Counter(t for words in terms.values() for t in words)
     common = {t for t, n in counts.items() if n * 2 >= len(terms)} | {word_stem("magnesium")}
     return {sid: frozenset(words - common) for sid, words in terms.items()}

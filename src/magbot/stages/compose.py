@@ -334,7 +334,9 @@ def compose(
     elif not u.named and u.kinds:  # "the big general review": a study of that kind, by what it is about
         ranked = [s for s in ranked if kb.by_id[s].evidence_level in u.kinds] or ranked
     elif not u.named:
-        ranked = preferred(ranked, by_findings(index, sims), kb, u.intent, u.query, nearness(index, sims), index)
+        ranked = preferred(
+            ranked, by_findings(index, sims), kb, u.intent, u.query, nearness(index, sims), index, u.asked
+        )
     if not ranked:
         return Composed("not_in_sources", decline_text(kb, None, safety=False))
     top = kb.by_id[ranked[0]]

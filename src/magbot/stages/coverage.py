@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from magbot.stages.banks import Thesaurus
     from magbot.stages.understand import Resources
 
-__all__ = ["asked_outcome", "safety_topic", "story_only", "unknown_words"]
+__all__ = ["asked_outcome", "points_back", "safety_topic", "story_only", "unknown_words"]
 
 
 def _verb_or_adverb(word: str) -> bool:
@@ -217,6 +217,18 @@ _POINTS_BACK_AT_KIND = re.compile(
 _POINTS_BACK = re.compile(r"(?<!worth )\b(it|this|that|them)\s*[?!.]*\s*$", re.IGNORECASE)
 
 
+def points_back(asking: str) -> bool:
+    """Whether an asking clause points back at the story before it ("this type of pain", "does it help that?")."""
+    return bool(_POINTS_BACK_AT_KIND.search(asking) or _POINTS_BACK.search(asking))
+
+
+def _points_at_other(asking: str) -> bool:
+    """Whether the question points back at something of the story other than a condition: "this kind of
+    drug" does, "this sort of pain" does not."""
+    found = _POINTS_BACK_AT_KIND.search(asking)
+    return found is not None and not set(words(asking[found.end() :])[:2]) & CONDITION_TERMS
+
+
 def _kinds_asked(asking: str, unknown: Sequence[str]) -> set[str]:
     """Unknown words right before a condition in what a question asks, which say which kind of it is asked
     about ("phantom pain", "trigeminal neuralgia")."""
@@ -242,12 +254,13 @@ def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str], t
     said = words(asking)
     if (set(said) | {w for word in said for w in word.split("-")}) & set(subjects):
         return False
+    # "tried naproxen, co-codamol, acupuncture. Is mag worth a try?": what was tried is not what is asked,
+    # even where the question points back at the pain it was tried for ("does it help this sort of pain?")
+    tried = {part for span in _TRIED.findall(question) for w in words(span) for part in (w, *w.split("-"))}
+    if set(subjects) <= tried and NAMES_MAGNESIUM.search(question) and not _points_at_other(asking):
+        return True
     if _kinds_asked(asking, unknown) or _POINTS_BACK_AT_KIND.search(asking):
         return False
-    # "tried naproxen, co-codamol, acupuncture. Is mag worth a try?": what was tried is not what is asked
-    tried = {part for span in _TRIED.findall(question) for w in words(span) for part in (w, *w.split("-"))}
-    if set(subjects) <= tried and NAMES_MAGNESIUM.search(question):
-        return True
     # its own subject in lay words counts too: "is the low magnesium bit true?" asks about a deficiency
     own = set(said) | {w for term in thesaurus.expansions(asking) for w in words(term)}
     return not _POINTS_BACK.search(asking) and bool(own & CONDITION_TERMS)

@@ -28,7 +28,8 @@ import numpy as np
 from magbot._models import Turn
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Banks, Thesaurus, fit_cached
-from magbot.stages.coverage import asked_outcome, safety_topic, story_only, unknown_words
+from magbot.stages.coverage import asked_outcome, points_back, safety_topic, story_only, unknown_words
+from magbot.stages.safety import asking_clauses
 from magbot.text import (
     STOPWORDS,
     CommonWords,
@@ -139,6 +140,9 @@ class Understanding:
     safety_aside: str | None = None  # a safety topic in a question about what a named study did
     kinds: frozenset[str] = frozenset()  # evidence levels the question points at ("the review", "that rat study")
     in_people: bool = False  # a follow-up asking for the conversation's subject tested in people ("and in humans?")
+    # what the question's asking clauses say, with their source words, when a story comes before them ("my
+    # feet burn at night. can magnesium help nerves regrow?" asks about regrowth, not burning feet)
+    asked: str = ""
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -390,4 +394,14 @@ def understand(
         safety_aside=aside,
         kinds=thesaurus.pointed_levels(without_excluded(own_fixed)),
         in_people=in_people,
+        asked=_asked_part(fixed, thesaurus),
     )
+
+
+def _asked_part(text: str, thesaurus: Thesaurus) -> str:
+    """The asking clauses of ``text`` and their source words, or "" when they are the whole of it."""
+    asking = asking_clauses(text)
+    if not asking or len(asking) >= len(text.strip()) or points_back(asking):
+        return ""  # "did any study test magnesium for that?" asks about the story
+    extra = thesaurus.expansions(without_excluded(asking))
+    return asking + (" " + " ".join(extra) if extra else "")
