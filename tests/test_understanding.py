@@ -563,3 +563,17 @@ def test_a_medicine_tried_for_the_pain_is_the_story_even_when_the_question_point
 def test_studies_someone_is_not_interested_in_are_ruled_out(bot: Magbot) -> None:
     answer = bot.ask("not interested in rat studies. has magnesium eased nerve pain in actual patients?")
     assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+
+
+def test_a_lay_phrase_is_read_whole_not_word_by_word() -> None:
+    thesaurus = load_thesaurus(KNOWLEDGE / "understanding" / "thesaurus.yaml")
+    found = thesaurus.expansions("half of them got magnesium and half a dummy sugar pill")
+    assert "placebo" in found and "glucose" not in found
+    assert "sugar" not in thesaurus.without_phrases("half got a sugar pill")
+
+
+def test_a_trial_plan_that_measured_what_was_asked_answers_that_it_has_no_results(bot: Magbot) -> None:
+    question = "a clinic was giving magnesium or a sugar pill to folk whose legs ache from poor circulation. any good?"
+    answer = bot.ask(question)
+    assert answer.status == "answered" and answer.citations[0].id == "ref-3"
+    assert answer.bottom_line.startswith("Not known yet")

@@ -87,19 +87,34 @@ class Thesaurus:
         return bool(levels or said & self.research_words), levels
 
     @cached_property
-    def _synonym_stems(self) -> tuple[str, ...]:
-        return tuple(" ".join(word_stem(w) for w in key.split()) for key in self.synonyms)
+    def _longest_first(self) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+        """(key, its stems, source words), longer phrases first."""
+        keys = sorted(self.synonyms, key=lambda k: -len(k.split()))
+        return tuple((k, " ".join(word_stem(w) for w in k.split()), self.synonyms[k]) for k in keys)
 
     def expansions(self, text: str) -> list[str]:
         """Source words for the lay words and phrases found in ``text`` (whole words, in any word form:
-        "infusions" finds "infusion")."""
+        "infusions" finds "infusion"). A phrase's words are not read again on their own: "a sugar pill" is a
+        placebo, not sugar."""
         padded = _padded(text)
         stemmed = f" {' '.join(word_stem(w) for w in _plain_words(text))} "
         out: list[str] = []
-        for (key, values), key_stems in zip(self.synonyms.items(), self._synonym_stems, strict=True):
+        for key, key_stems, values in self._longest_first:
             if f" {key} " in padded or f" {key_stems} " in stemmed:
                 out.extend(v for v in values if v not in out)
+                if " " in key:
+                    padded = padded.replace(f" {key} ", " | ")
+                    stemmed = stemmed.replace(f" {key_stems} ", " | ")
         return out
+
+    def without_phrases(self, text: str) -> str:
+        """``text`` less the lay phrases the thesaurus translates ("a dummy sugar pill" less "sugar pill"),
+        whose words mean nothing on their own."""
+        padded = _padded(text)
+        for key, _, _ in self._longest_first:
+            if " " in key:
+                padded = padded.replace(f" {key} ", " | ")
+        return padded
 
     def safety_terms(self, text: str) -> list[tuple[str, str]]:
         """(topic, term) for every safety-topic term in ``text``."""

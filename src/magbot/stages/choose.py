@@ -201,8 +201,9 @@ def preferred(
         candidates = [
             s for s in ranked[:STRONGEST_OF] if kb.by_id[s].evidence_level in observed and measures_it(s) > best_measure
         ] or candidates
-    if not candidates:
-        return ranked
+    if not candidates or (level != "review" and measures_it(ranked[0]) > max(map(measures_it, candidates))):
+        return ranked  # the first study measured what was asked and no rival did: a trial plan, say, whose
+        # answer is that there are no results yet, not a trial of something else
     best = max(candidates, key=lambda sid: (measures_it(sid), nearness.get(sid, -1.0)))
     return [best, *(s for s in ranked if s != best)]
 

@@ -335,7 +335,7 @@ def compose(
         ranked = [s for s in ranked if kb.by_id[s].evidence_level in u.kinds] or ranked
     elif not u.named:
         ranked = preferred(
-            ranked, by_findings(index, sims), kb, u.intent, u.query, nearness(index, sims), index, u.asked
+            ranked, by_findings(index, sims), kb, u.intent, u.named_terms, nearness(index, sims), index, u.asked
         )
     if not ranked:
         return Composed("not_in_sources", decline_text(kb, None, safety=False))
@@ -373,7 +373,7 @@ def compose(
     elif (
         (u.intent == "works" or u.in_people)
         and _hedged(top, main[0])
-        and not measured_what_was_asked(u.query, top, index)
+        and not measured_what_was_asked(u.named_terms, top, index)
     ):
         # "does it help diabetic neuropathy?" answered from a blood-sugar result: no "Probably" for it
         certainty = "not_studied"

@@ -143,6 +143,9 @@ class Understanding:
     # what the question's asking clauses say, with their source words, when a story comes before them ("my
     # feet burn at night. can magnesium help nerves regrow?" asks about regrowth, not burning feet)
     asked: str = ""
+    # what the question names, for matching what studies measured: its words less the lay phrases the thesaurus
+    # translates, and the source words for them ("a dummy sugar pill" is a placebo, not blood sugar)
+    named_terms: str = ""
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -395,6 +398,7 @@ def understand(
         kinds=thesaurus.pointed_levels(without_excluded(own_fixed)),
         in_people=in_people,
         asked=_asked_part(fixed, thesaurus),
+        named_terms=f"{thesaurus.without_phrases(fixed)} {' '.join(extra)}",
     )
 
 
@@ -404,4 +408,4 @@ def _asked_part(text: str, thesaurus: Thesaurus) -> str:
     if not asking or len(asking) >= len(text.strip()) or points_back(asking):
         return ""  # "did any study test magnesium for that?" asks about the story
     extra = thesaurus.expansions(without_excluded(asking))
-    return asking + (" " + " ".join(extra) if extra else "")
+    return f"{thesaurus.without_phrases(asking)} {' '.join(extra)}"
