@@ -577,3 +577,19 @@ def test_a_trial_plan_that_measured_what_was_asked_answers_that_it_has_no_result
     answer = bot.ask(question)
     assert answer.status == "answered" and answer.citations[0].id == "ref-3"
     assert answer.bottom_line.startswith("Not known yet")
+
+
+def test_a_follow_up_asking_for_evidence_on_a_new_subject_moves_to_the_study_that_measured_it(bot: Magbot) -> None:
+    answers = converse(
+        bot,
+        "my dad is diabetic with numb feet",
+        "is low magnesium in the blood linked to nerve damage in diabetes?",
+        "and would taking magnesium help his sugar levels, is there evidence for that?",
+    )
+    assert answers[1].citations[0].id == "ref-5"
+    assert answers[2].status == "answered" and answers[2].citations[0].id == "ref-1"
+    regrowth = converse(bot, "tell me about the back pain trial", "ok and does it do anything for nerve regrowth")
+    assert regrowth[1].citations[0].id in {"ref-8", "ref-9"}
+    # a follow-up that points at the study in hand stays with it
+    kept = converse(bot, "tell me about the back pain trial", "anything in it about blood sugar?")
+    assert kept[1].citations[0].id == "ref-4"

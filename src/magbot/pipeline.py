@@ -147,7 +147,7 @@ class Magbot:
             vectors,
             authors,
             resources,
-            FindingIndex.build(items, finding_vectors, chunks, vectors, asked_bank, banks.thesaurus.expansions),
+            FindingIndex.build(items, finding_vectors, chunks, vectors, asked_bank, resources.measured),
             EmergencyModel(banks, self.settings.urgent_cost, asked_bank, cache),
         )
 

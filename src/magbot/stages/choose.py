@@ -5,8 +5,7 @@ trial of something else is not a direct answer).
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,7 +14,7 @@ from magbot._models import Chunk, Finding, Hit, Source
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Bank
 from magbot.stages.understand import Understanding
-from magbot.text import search_terms, word_stem
+from magbot.text import search_terms
 
 __all__ = [
     "RRF_K",
@@ -53,7 +52,7 @@ class FindingIndex:
         chunks: Sequence[Chunk],
         vectors: dict[str, np.ndarray],
         asked: Bank | None = None,
-        expansions: Callable[[str], list[str]] | None = None,
+        measured: dict[str, frozenset[str]] | None = None,
     ) -> FindingIndex:
         """The index for these findings and every indexed sentence, once per source it is evidence for."""
         sources: list[str] = []
@@ -65,7 +64,7 @@ class FindingIndex:
                     sources += list(sentence.supports)
                     rows += [vec] * len(sentence.supports)
         matrix = np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
-        return cls(items, finding_vectors, tuple(sources), matrix, asked, _outcome_terms(items, expansions))
+        return cls(items, finding_vectors, tuple(sources), matrix, asked, measured or {})
 
     def vector_of(self, finding: Finding) -> np.ndarray:
         return np.asarray(self.vectors[next(i for i, (_, _, f) in enumerate(self.items) if f is finding)])
@@ -206,30 +205,6 @@ def preferred(
         # answer is that there are no results yet, not a trial of something else
     best = max(candidates, key=lambda sid: (measures_it(sid), nearness.get(sid, -1.0)))
     return [best, *(s for s in ranked if s != best)]
-
-
-def _outcome_terms(
-    items: Sequence[tuple[Source, int, Finding]], expansions: Callable[[str], list[str]] | None = None
-) -> dict[str, frozenset[str]]:
-    """Each study's words for what it measured, and the source words the thesaurus gives for them (as a
-    question's lay words get theirs: "regrowth" and "grow back" meet at "regeneration"). Magnesium, what was
-    given, is no outcome, and a word in the outcomes of half the studies or more ("nerve") tells none of them
-    apart."""
-    terms: dict[str, set[str]] = {}
-    extra: dict[str, set[str]] = {}
-    for source, _, finding in items:
-        if finding.result != "limits":
-            outcome = finding.outcome.replace("-", " ")
-            terms.setdefault(source.id, set()).update(search_terms(outcome))
-            extra.setdefault(source.id, set()).update(search_terms(" ".join(expansions(outcome) if expansions else [])))
-    # a source word that is another study's own outcome word is not added ("low back pain" does not make the
-    # back pain trial a study of *low* magnesium)
-    own = {sid: frozenset(t) for sid, t in terms.items()}
-    for sid, added in extra.items():
-        terms[sid] |= added - {t for other, words in own.items() if other != sid for t in words}
-    counts = Counter(t for words in terms.values() for t in words)
-    common = {t for t, n in counts.items() if n * 2 >= len(terms)} | {word_stem("magnesium")}
-    return {sid: frozenset(words - common) for sid, words in terms.items()}
 
 
 def measured_what_was_asked(query: str, source: Source, index: FindingIndex) -> bool:

@@ -18,14 +18,15 @@ Everything here works from the meaning of the question and from data people can 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from magbot._models import Turn
+from magbot._models import Source, Turn
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Banks, Thesaurus, fit_cached
 from magbot.stages.coverage import asked_outcome, points_back, safety_topic, story_only, unknown_words
@@ -43,7 +44,7 @@ from magbot.text import (
     words,
 )
 
-__all__ = ["Resources", "Understanding", "build_resources", "named_sources", "understand"]
+__all__ = ["Resources", "Understanding", "build_resources", "named_sources", "outcome_terms", "understand"]
 
 _FOLLOW_UP = re.compile(
     r"^(and|but|so|also|what about|how about|why|how long|how many|how much|was|were|is that|did (it|they|that)"
@@ -96,6 +97,30 @@ class Resources:
     study_text: str  # the studies' own words, lower case, space-separated (safety terms are looked up here)
     subjects: SubjectModel
     intents: IntentModel
+    measured: dict[str, frozenset[str]] = field(default_factory=dict)  # each study's words for what it measured
+
+
+def outcome_terms(sources: Sequence[Source], expansions: Callable[[str], list[str]]) -> dict[str, frozenset[str]]:
+    """Each study's words for what it measured (its findings' outcomes), and the source words the thesaurus
+    gives for them (as a question's lay words get theirs: "regrowth" and "grow back" meet at "regeneration").
+    Magnesium, what was given, is no outcome, and a word in the outcomes of half the studies or more ("nerve")
+    tells none of them apart."""
+    terms: dict[str, set[str]] = {}
+    extra: dict[str, set[str]] = {}
+    for source in sources:
+        for finding in source.findings:
+            if finding.result != "limits":
+                outcome = finding.outcome.replace("-", " ")
+                terms.setdefault(source.id, set()).update(search_terms(outcome))
+                extra.setdefault(source.id, set()).update(search_terms(" ".join(expansions(outcome))))
+    # a source word that is another study's own outcome word is not added ("low back pain" does not make the
+    # back pain trial a study of *low* magnesium)
+    own = {sid: frozenset(t) for sid, t in terms.items()}
+    for sid, added in extra.items():
+        terms[sid] |= added - {t for other, mine in own.items() if other != sid for t in mine}
+    counts = Counter(t for mine in terms.values() for t in mine)
+    common = {t for t, n in counts.items() if n * 2 >= len(terms)} | {word_stem("magnesium")}
+    return {sid: frozenset(mine - common) for sid, mine in terms.items()}
 
 
 def build_resources(kb: KnowledgeBase, banks: Banks, cache_dir: Path | None = None) -> Resources:
@@ -117,6 +142,7 @@ def build_resources(kb: KnowledgeBase, banks: Banks, cache_dir: Path | None = No
         study_text=f" {' '.join(words(studies))} ",
         subjects=SubjectModel(banks, cache_dir),
         intents=IntentModel(banks),
+        measured=outcome_terms(kb.sources, banks.thesaurus.expansions),
     )
 
 
@@ -324,6 +350,7 @@ def understand(
     """Resolve the question against the conversation, embed it once, and read its intent and coverage."""
     resolved, follow_up, prior = resolve(question, history, res.kb)
     in_people = False
+    kept: str | None = None  # the conversation's study, kept for a follow-up that names none
     thesaurus = res.banks.thesaurus
     named_now = named_sources(question, res.kb, thesaurus)
     if named_now and follow_up and prior and _WEIGHS.search(question):
@@ -344,7 +371,7 @@ def understand(
         # "and in humans?", "has anyone tried that on people?": the conversation's subject, tested in people
         named, prior, in_people = frozenset(), (), True
     elif follow_up and earlier:  # "how long did it last?": the study the user named last, else the last answer's
-        named = frozenset(earlier[:1])
+        named, kept = frozenset(earlier[:1]), earlier[0]
     elif follow_up:
         named = named_sources(resolved, res.kb, thesaurus)
     else:
@@ -364,6 +391,12 @@ def understand(
     if named_now and not _says_what(focus, thesaurus.research_words):
         focus_vector = np.zeros_like(query_vector)  # nothing to choose by: the file's order (main result first)
     intent, scores = res.intents.classify(vector, fixed)  # the words as said, not their expansions
+    if kept and intent in _ASKS_FOR_EVIDENCE and _moves_on(own_fixed, kept, res.measured, thesaurus):
+        # "what about the blood sugar side, does it bring sugar down?" after the nerve-test study: the
+        # question's own subject, from whichever study measured it
+        named, prior, fixed, query_vector = frozenset(), (), own_fixed, vector
+        extra = thesaurus.expansions(without_excluded(fixed))
+        query = fixed + (" " + " ".join(extra) if extra else "")
     verdicts = res.subjects.is_subject(vectors[len(own) :])
     wanted = asked_outcome(question, thesaurus.outcome_words)
     subjects = (*names, *(w for w, yes in zip(unknown, verdicts, strict=True) if yes or w == wanted))
@@ -400,6 +433,30 @@ def understand(
         asked=_asked_part(fixed, thesaurus),
         named_terms=f"{thesaurus.without_phrases(fixed)} {' '.join(extra)}",
     )
+
+
+# What a follow-up asks when it asks for evidence on a subject, rather than about the study in hand.
+_ASKS_FOR_EVIDENCE = ("works", "strength", "cause", "fact")
+# A follow-up that points at the study in hand ("anything in it about pain?", "is that one any good as evidence?").
+_POINTS_AT_STUDY = re.compile(
+    r"\bin (it|that|this)\b|\b(that|this|the) (one|study|trial|review|paper)\b"
+    r"|\bas evidence\b",
+    re.IGNORECASE,
+)
+# A follow-up about the people of the study in hand ("did their pain go down too?") stays with it.
+_ITS_PEOPLE = re.compile(r"\b(they|them|their|those people|the patients|the people)\b", re.IGNORECASE)
+
+
+def _moves_on(question: str, kept: str, measured: dict[str, frozenset[str]], thesaurus: Thesaurus) -> bool:
+    """Whether a follow-up asking for evidence names, in its own words, an outcome some study measured that the
+    conversation's study did not ("and does it bring sugar down?" after the nerve-test study), without pointing
+    at that study or its people ("anything in it about pain?", "did their pain ease?")."""
+    if _ITS_PEOPLE.search(question):
+        return False
+    text = thesaurus.without_phrases(without_excluded(question))  # its own words: "pills" names no outcome
+    every = {t for terms in measured.values() for t in terms}
+    named = set(search_terms(text)) & every
+    return bool(named) and not named <= measured.get(kept, frozenset()) and not _POINTS_AT_STUDY.search(question)
 
 
 def _asked_part(text: str, thesaurus: Thesaurus) -> str:
