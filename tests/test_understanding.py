@@ -593,3 +593,13 @@ def test_a_follow_up_asking_for_evidence_on_a_new_subject_moves_to_the_study_tha
     # a follow-up that points at the study in hand stays with it
     kept = converse(bot, "tell me about the back pain trial", "anything in it about blood sugar?")
     assert kept[1].citations[0].id == "ref-4"
+
+
+def test_the_articles_safety_claim_is_answered_as_its_own_with_no_study_behind_it(bot: Magbot) -> None:
+    answer = bot.ask("that website claims a magnesium tablet eases pain minus the dangers of painkillers. any proof?")
+    assert answer.status == "answered" and answer.citations[0].id == "article"
+    assert answer.bottom_line.startswith("The article says: “") and "side effects or safety" in answer.bottom_line
+    assert "pharmacist" in answer.answer
+    # the same claim asked about one's own use is a safety question the sources do not cover
+    mine = bot.ask("that website claims magnesium has none of the dangers of painkillers, so is it safe with my meds?")
+    assert mine.status == "not_in_sources" and "pharmacist" in mine.answer

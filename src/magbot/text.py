@@ -39,7 +39,7 @@ _EXCLUDED = re.compile(
     r"\b(?:not(?: (?:interested in|looking for|after|asking about|talking about))?|(?:do|does)(?: not|n'?t) "
     r"(?:want|care about|need)|rather than|instead of|other than|apart from|besides|except(?: for)?|excluding|"
     r"forget(?: about)?)\s+"
-    r"(?:(?:just|only|in|on|the|those|these|with|from)\s+)*[a-z0-9-]+(?:\s+(?:or|and|nor)\s+[a-z0-9-]+)?",
+    r"(?:(?:just|only|in|on|the|those|these|with|from|any|a)\s+)*[a-z0-9-]+(?:\s+(?:or|and|nor)\s+[a-z0-9-]+)?",
     re.IGNORECASE,
 )
 

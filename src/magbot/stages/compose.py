@@ -249,13 +249,17 @@ class _ArticleClaim:
     vector: np.ndarray | None = None  # the sentence's embedding
 
 
-def _article_claim(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray]) -> _ArticleClaim | None:
+def _article_claim(
+    u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray], any_sentence: bool = False
+) -> _ArticleClaim | None:
     """The article's sentence closest to the question, with the studies the article cites for it.
 
     Passages that cite studies come first: a claim can only be checked against the studies given for it.
+    With ``any_sentence`` (a claim about safety, which no study measured), the closest sentence of any passage.
     """
     article_hits = [h for h in hits if h.chunk.source_id == "article"]
-    found = _closest_sentence(u, [h for h in article_hits if h.chunk.cites] or article_hits, vectors, min_chars=25)
+    cited = [] if any_sentence else [h for h in article_hits if h.chunk.cites]
+    found = _closest_sentence(u, cited or article_hits, vectors, min_chars=25)
     if found is None:
         return None
     own = tuple(x for x in found.sentence.supports if x != "article")
@@ -312,10 +316,16 @@ def compose(
     sims = index.similarities(u.query_vector)
     ranked = source_ranking(u, hits, index, sims)
     # a question pointing at a kind of study ("the big review one") asks about it, not the article
-    claim = _article_claim(u, hits, vectors) if u.intent == "article" and not u.kinds else None
+    claim = (
+        _article_claim(u, hits, vectors, any_sentence=bool(u.safety_aside))
+        if u.intent == "article" and not u.kinds
+        else None
+    )
     if u.intent == "fact" and not u.named and not u.kinds:  # "is it true half of us lack magnesium?"
         claim = _restated_claim(u, hits, vectors)
     article = kb.by_id.get("article")
+    if claim and not claim.cites and article is not None and u.safety_aside:  # no study measured safety
+        return _uncited_claim(claim, article, None, not_measured=_no_safety_data(kb))
     if claim and not claim.cites and article is not None:  # the article gives no study for this claim
         nearest = kb.by_id[ranked[0]] if ranked else None
         near = _findings_in_order(nearest, index, sims)[0] if nearest and nearest.findings else None
@@ -353,6 +363,8 @@ def compose(
             verb = "describes" if top.population == "none" else "found"
             bottom = f"{said} The study it cites for this, {DESIGN[top.evidence_level]} ({_who(top)}), {verb} "
             bottom += f"{main[0].short} {top.marker}."
+            if u.safety_aside:
+                bottom += f" {_no_safety_data(kb)}"
         else:
             bottom = f"{said} {_opening(u.intent, top, main[0], certainty)}"
     elif dose and not u.named:  # "how much should I take?": first, that no study here says what to take
@@ -405,13 +417,27 @@ def compose(
     return Composed("answered", text, citations, bottom, certainty, findings_out, aside)
 
 
-def _uncited_claim(claim: _ArticleClaim, article: Source, nearest: tuple[Source, Finding] | None) -> Composed:
+def _no_safety_data(kb: KnowledgeBase) -> str:
+    studies = kb.study_count
+    return f"None of the {studies} studies here reports on side effects or safety, so they cannot back that part."
+
+
+def _uncited_claim(
+    claim: _ArticleClaim, article: Source, nearest: tuple[Source, Finding] | None, not_measured: str = ""
+) -> Composed:
     """An article statement that cites no study: say so, cite no study as if it backed it, and give the
-    nearest thing a study reports as what it is."""
+    nearest thing a study reports as what it is (or, for a claim about safety, that no study measured it,
+    and where to ask)."""
     bottom = (
         f"The article says: “{claim.text.rstrip('.')}” {article.marker}. It gives no study for this statement, "
         "so it is the article's own claim, not a finding of the studies it cites."
     )
+    if not_measured:
+        bottom += f" {not_measured}"
+        text = f"{bottom}\n\n{SAFETY_POINTER}"
+        return Composed(
+            "answered", text, [citation_for(article, claim.text)], bottom, "not_studied", [], SAFETY_POINTER
+        )
     citations = [citation_for(article, claim.text)]
     text = bottom
     if nearest is not None:

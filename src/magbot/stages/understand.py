@@ -409,6 +409,15 @@ def understand(
         # "did people in that trial come off their other meds?" asks what the study did: answered, with the
         # pointer to a pharmacist for the reader's own case
         topic, aside = None, topic
+    elif (
+        topic == _CLAIMED_TOPIC
+        and intent == "article"
+        and not subjects
+        and not _PERSONAL.search(asking_clauses(question))
+    ):
+        # "the blog says it has none of the risks of painkillers - is that backed up?" asks about the article's
+        # claim, not about anyone's own use: answered as the article's claim, saying no study measured safety
+        topic, aside = None, topic
     if subjects and follow_up and not named_now:  # "and restless legs, would it help that?": a new subject
         named = frozenset()
     if named and subjects:  # a named study answers; what the sources never mention is said so
@@ -435,6 +444,10 @@ def understand(
     )
 
 
+# The one safety topic the article makes a claim about (magnesium without the dangers of painkillers).
+_CLAIMED_TOPIC = "side effects"
+# Words by which a question speaks of the asker's own (or the reader's) use ("can I", "my tablets", "should you").
+_PERSONAL = re.compile(r"\b(i|i'm|im|i've|ive|me|my|mine|we|us|our|you|your)\b", re.IGNORECASE)
 # What a follow-up asks when it asks for evidence on a subject, rather than about the study in hand.
 _ASKS_FOR_EVIDENCE = ("works", "strength", "cause", "fact")
 # A follow-up that points at the study in hand ("anything in it about pain?", "is that one any good as evidence?").
