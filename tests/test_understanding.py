@@ -603,3 +603,13 @@ def test_the_articles_safety_claim_is_answered_as_its_own_with_no_study_behind_i
     # the same claim asked about one's own use is a safety question the sources do not cover
     mine = bot.ask("that website claims magnesium has none of the dangers of painkillers, so is it safe with my meds?")
     assert mine.status == "not_in_sources" and "pharmacist" in mine.answer
+
+
+def test_medicines_been_through_are_the_story_even_without_a_question_mark(bot: Magbot) -> None:
+    question = (
+        "sciatic pain for years, been through tapentadol, etoricoxib, the lot. "
+        "would a month on magnesium show me anything"
+    )
+    answer = bot.ask(question)
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+    assert "You mention" in answer.answer and "tapentadol" in answer.answer

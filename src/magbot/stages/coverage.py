@@ -238,7 +238,8 @@ def _kinds_asked(asking: str, unknown: Sequence[str]) -> set[str]:
 
 # What someone has tried or takes, up to the end of the sentence ("tried naproxen, acupuncture, the lot").
 _TRIED = re.compile(
-    r"\b(?:tried|trying|been on|been taking|taking|on|given|gave me|prescribed|using|used|put me on)\b([^.?!]*)",
+    r"\b(?:tried|trying|been on|been taking|been through|been thru|gone through|taking|on|given|gave me|prescribed|"
+    r"using|used|put me on)\b([^.?!]*)",
     re.IGNORECASE,
 )
 
@@ -249,15 +250,19 @@ def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str], t
     subject of its own ("would magnesium help?"), or one that points back at the story ("this type of nerve
     pain"), is about the story's subject ("I have trigeminal neuralgia")."""
     asking = asking_clauses(question)
-    if not asking or asking == question:
+    if asking == question:
         return False
+    # "tried naproxen, co-codamol, acupuncture. Is mag worth a try?": what was tried is not what is asked,
+    # even where the question points back at the pain it was tried for ("does it help this sort of pain?"), or
+    # where no clause reads as asking ("been thru gabapentin, naproxen... would a few weeks of magnesium tell")
+    tried = {part for span in _TRIED.findall(question) for w in words(span) for part in (w, *w.split("-"))}
+    only_tried = set(subjects) <= tried and bool(NAMES_MAGNESIUM.search(question))
+    if not asking:
+        return only_tried
     said = words(asking)
     if (set(said) | {w for word in said for w in word.split("-")}) & set(subjects):
         return False
-    # "tried naproxen, co-codamol, acupuncture. Is mag worth a try?": what was tried is not what is asked,
-    # even where the question points back at the pain it was tried for ("does it help this sort of pain?")
-    tried = {part for span in _TRIED.findall(question) for w in words(span) for part in (w, *w.split("-"))}
-    if set(subjects) <= tried and NAMES_MAGNESIUM.search(question) and not _points_at_other(asking):
+    if only_tried and not _points_at_other(asking):
         return True
     if _kinds_asked(asking, unknown) or _POINTS_BACK_AT_KIND.search(asking):
         return False
