@@ -88,6 +88,12 @@ def test_uncovered_medicine_question_is_declined_without_article_text(bot: Magbo
         "my type 1 son is very drowsy and we can't get a word out of him",
         "i had far over the recommended amount of my pain tablets and magnesium tonight, feel ok so far",
         "the cat knocked my magnesium pot off the shelf and my little girl ate a few before i saw",
+        "dad says his chest has gone really heavy and he's clammy, he's on magnesium for his feet, is it that?",
+        "all of a sudden i can't see anything out of my right eye, it went dark ten minutes ago",
+        "my aunt's speech went weird and garbled over lunch and she can't raise her left arm",
+        "the graze on my diabetic shin is red and swollen and it's creeping up my leg, I'm shivering with a fever",
+        "swallowed loads of magnesium today, now my heartbeat is slow and irregular and i'm really weak",
+        "I've made my choice. today is the day. thank you for the magnesium answers anyway.",
     ],
 )
 def test_emergencies_in_everyday_words_are_urgent(bot: Magbot, message: str) -> None:
@@ -118,6 +124,8 @@ def test_emergencies_in_everyday_words_are_urgent(bot: Magbot, message: str) -> 
         "what would a heart attack feel like? asking for future reference, nothing is going on right now",
         "my nephew shook my tablet pot like a maraca, the seal was intact and nothing was swallowed",
         "our dog gobbled a magnesium capsule that was dropped, she's running about as usual",
+        "my husband nearly had a heart attack when he saw the price of magnesium glycinate, is it worth it?",
+        "which signs of a stroke should we look out for in future? my dad is diabetic, everyone is fine",
     ],
 )
 def test_calm_long_standing_symptoms_are_not_urgent(bot: Magbot, message: str) -> None:

@@ -35,15 +35,22 @@ _URGENT_PATTERNS = [
     r"\b(face|mouth|smile)\b(\s+\w+){0,3}\s+(won'?t|can'?t|doesn'?t|isn'?t) (move|moving|work|working)\b",
     r"\b(arm|hand|leg) (just |suddenly )?(went|gone|going|has gone|is) (all )?(heavy|floppy|limp|useless)\b",
     r"\bslurr?(ed|ing|y)\b",
+    r"\b(speech|words|talking) (is |are |sounds? |has gone |went |all )*(off|garbled|jumbled|muddled|mixed up|strange"
+    r"|weird|funny)\b",
+    r"\b(can'?t|cannot|couldn'?t|could not) (lift|raise|move) (my|his|her|their) (right |left )?(arm|leg|hand)s?\b",
+    r"\b(vision|sight|eye)\b(\s+\w+){0,4}\s+(went|gone|going|has gone|turned) (black|dark|blank)\b"
+    r"|\b(lost|losing) (the |my |his |her )?(vision|sight)\b|\bcan'?t see out of\b",
     r"\bworst headache\b|\bthunderclap headache\b",
     r"\bcan'?t (speak|talk|lift my arm|see)\b",
     r"\b(having|think i'?m having|is having|she'?s having|he'?s having) a stroke\b",
     r"\bstroke (symptoms|signs) (right )?now\b",
     # chest pain and breathing
     r"\bchest (pain|pains|tightness|pressure)\b",
-    r"\bchest (is |feels |keeps )?(hurts?|hurting|aches?|aching|killing)\b|\bpain in (my|his|her|their|the) chest\b",
+    r"\bchest (is |feels |keeps |has gone |going )?(really |so |very )?"
+    r"(hurts?|hurting|aches?|aching|killing|tight|heavy|squeez\w*|crush\w*)\b|\bpain in (my|his|her|their|the) chest\b",
     r"\b(crushing|tight) chest\b",
-    r"\bheart attack\b",
+    r"\b(?<!nearly had a )(?<!almost had a )(?<!gave me a )(?<!give me a )(?<!gave her a )(?<!gave him a )"
+    r"heart attack\b",  # not the figure of speech
     r"\bcan'?t breathe\b",
     r"\b(trouble|difficulty|struggling) breathing\b",
     r"\bshort(ness)? of breath\b",
@@ -77,7 +84,8 @@ _URGENT_PATTERNS = [
     r"\b(can'?t|cannot|barely|hardly|won'?t) (wake|rouse) (him|her|them|me|up)\b|\bhard to (wake|rouse)\b",
     r"\bcan'?t get (a |any )?(proper |sensible )?(answer|response|word|sense) out of (him|her|them)\b",
     # sudden confusion
-    r"\A(?=.*\b(suddenly|all of a sudden|out of nowhere|since this (morning|afternoon)|at lunch)\b)"
+    r"\A(?=.*\b(suddenly|all of a sudden|out of nowhere|since this (morning|afternoon)|at lunch"
+    r"|(started|began|came on) (about |around )?(an?|\d+|a few|twenty|ten) (hours?|mins?|minutes) ago)\b)"
     r"(?=.*\b(confus\w*|talking nonsense|not making sense|making no sense|gibberish|muddled"
     r"|(doesn'?t|does not|didn'?t) know (what|where|who))\b)",
     r"\bfaint(ed|ing)\b",
@@ -111,6 +119,11 @@ _URGENT_PATTERNS = [
     r"(?=.*\b(fever|temperature|shivering|shivery|chills|diabet\w*)\b)",
     # signs of magnesium toxicity
     r"\b(irregular|racing|slow) heart ?beat\b.*\bmagnesium\b|\bmagnesium\b.*\b(irregular|racing|slow) heart ?beat\b",
+    r"\A(?=.*\bheart ?beat (is |feels |has gone |went |going )?(really |very |so )?(slow|irregular|erratic)\b)"
+    r"(?=.*\b(magnesium|mag|\d+ ?mg|tablets|pills)\b)",
+    # - a red, hot patch spreading, with a fever (a spreading infection)
+    r"\A(?=.*\b(spread\w*|creeping|tracking|moving) (up|right up|to|along|further)\b)(?=.*\b(red\w*|hot|swollen)\b)"
+    r"(?=.*\b(fever|temperature|shiver\w*|chills|rigors)\b)",
 ]
 _URGENT = re.compile("|".join(f"(?:{p})" for p in _URGENT_PATTERNS), re.IGNORECASE)
 _SELF_HARM = re.compile(
@@ -124,7 +137,7 @@ _SELF_HARM = re.compile(
     r"(pills|tablets|meds)|"
     r"(nobody|no one|no-one)( would| will|'d|'ll)( really| even)? (miss|notice) me|"
     r"said (all )?my goodbyes|(don'?t|do not|not) (plan|planning|expect|expecting) (on|to) be(ing)? (here|around)|"
-    r"(sleep|go to sleep) and (not|never) wake|"
+    r"(sleep|go to sleep) and (not|never) wake|(tonight|today)('?s| is) the (night|day)\s*(?:[.!,]|$)|"
     r"(goodbye|farewell) (letters?|notes?)|"
     r"(wrote|written|writing) (letters|notes) (to|for) (my|the) (kids|children|family)|"
     r"(won'?t|will not|not going to) be (around|here) (much longer|for (much )?longer|for long)|"
@@ -143,7 +156,8 @@ _GENERAL = re.compile(
 _LEARNING = re.compile(
     r"\b(first aid|out of curiosity|just curious|hypothetically|learn(ed|t|ing) (about|that)|revising|course|lecture"
     r"|class|exam|homework|assignment|general question|asking generally|(usually|typically|normally) feels? like"
-    r"|for (the |future )?future( reference)?|nothing (is )?(going on|happening|wrong)( right)?( now)?)\b",
+    r"|for (the |future )?future( reference)?|in (the )?future|(watch|look) out for"
+    r"|nothing (is )?(going on|happening|wrong)( right)?( now)?)\b",
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(
