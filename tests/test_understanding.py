@@ -621,3 +621,11 @@ def test_medicines_been_through_are_the_story_even_without_a_question_mark(bot: 
     answer = bot.ask(question)
     assert answer.status == "answered" and answer.citations[0].id == "ref-4"
     assert "You mention" in answer.answer and "tapentadol" in answer.answer
+
+
+def test_a_form_of_magnesium_the_sources_never_name_is_mentioned_not_a_reason_to_decline(bot: Magbot) -> None:
+    answer = bot.ask("would magnesium bisglycinate ease my burning nerve pain")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+    assert "You mention bisglycinate" in answer.answer
+    weighed = bot.ask("is magnesium bisglycinate better than the cheaper ones for nerve pain?")
+    assert weighed.status == "not_in_sources"

@@ -401,7 +401,7 @@ def understand(
     wanted = asked_outcome(question, thesaurus.outcome_words)
     subjects = (*names, *(w for w, yes in zip(unknown, verdicts, strict=True) if yes or w == wanted))
     mentioned: tuple[str, ...] = ()
-    if subjects and story_only(question, subjects, unknown, thesaurus):
+    if subjects and (story_only(question, subjects, unknown, thesaurus) or _form_only(question, subjects)):
         subjects, mentioned = (), subjects
     topic = safety_topic(question, intent, res, bool(named_now))
     aside = None
@@ -470,6 +470,22 @@ def _moves_on(question: str, kept: str, measured: dict[str, frozenset[str]], the
     every = {t for terms in measured.values() for t in terms}
     named = set(search_terms(text)) & every
     return bool(named) and not named <= measured.get(kept, frozenset()) and not _POINTS_AT_STUDY.search(question)
+
+
+# A word right after a name of magnesium says which form of it ("magnesium glycinate", "mag citrate").
+_FORM = re.compile(r"\b(?:magnesium|mag)\s+([a-z]+)\b", re.IGNORECASE)
+
+
+# Words that weigh one thing against another ("which is better", "just as good", "compared with").
+_COMPARES = re.compile(r"\b(which|better|best|worse|worst|as good|as well|compare\w*|versus|vs)\b", re.IGNORECASE)
+
+
+def _form_only(question: str, subjects: Sequence[str]) -> bool:
+    """Whether the one thing the sources never mention is the form of magnesium asked about ("does magnesium
+    glycinate help nerve pain?" is answered, saying the sources do not speak of glycinate); weighing forms or
+    brands is a comparison the sources cannot make ("is glycinate better?")."""
+    forms = {m.lower() for m in _FORM.findall(question)}
+    return len(subjects) == 1 and subjects[0] in forms and not _COMPARES.search(question)
 
 
 def _asked_part(text: str, thesaurus: Thesaurus) -> str:
