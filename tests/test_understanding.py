@@ -629,3 +629,15 @@ def test_a_form_of_magnesium_the_sources_never_name_is_mentioned_not_a_reason_to
     assert "You mention bisglycinate" in answer.answer
     weighed = bot.ask("is magnesium bisglycinate better than the cheaper ones for nerve pain?")
     assert weighed.status == "not_in_sources"
+
+
+def test_an_operation_told_as_long_past_is_the_story(bot: Magbot) -> None:
+    question = "had an appendectomy 5 years ago. now my legs burn with nerve pain, does mag help that kind of pain?"
+    answer = bot.ask(question)
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+    assert "You mention appendectomy" in answer.answer
+
+
+def test_what_a_supplement_comes_in_is_not_a_subject(bot: Magbot) -> None:
+    answer = bot.ask("my osteopath flogs magnesium at 30 quid a tub for nerve pain. legit?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"

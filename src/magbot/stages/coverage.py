@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from magbot.stages.safety import CONDITION_TERMS, NAMES_MAGNESIUM, asking_clauses
+from magbot.stages.safety import CONDITION_TERMS, NAMES_MAGNESIUM, asking_clauses, told_as_past
 from magbot.text import STOPWORDS, CommonWords, english_correction, stem, without_excluded, word_stem, words
 
 if TYPE_CHECKING:
@@ -222,6 +222,15 @@ def points_back(asking: str) -> bool:
     return bool(_POINTS_BACK_AT_KIND.search(asking) or _POINTS_BACK.search(asking))
 
 
+_CLAUSE_BREAK = re.compile(r"[.?!;,]|\s[-–—]\s|\s(?:and|but)\s")
+
+
+def _told_as_past_only(question: str, subject: str) -> bool:
+    """Whether every clause that names ``subject`` puts it long in the past ("had a discectomy 2 years ago")."""
+    clauses = [c for c in _CLAUSE_BREAK.split(question) if subject in {p for w in words(c) for p in (w, *w.split("-"))}]
+    return bool(clauses) and all(told_as_past(c) for c in clauses)
+
+
 def _points_at_other(asking: str) -> bool:
     """Whether the question points back at something of the story other than a condition: "this kind of
     drug" does, "this sort of pain" does not."""
@@ -264,6 +273,8 @@ def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str], t
         return False
     if only_tried and not _points_at_other(asking):
         return True
+    if not _kinds_asked(asking, unknown) and all(_told_as_past_only(question, s) for s in subjects):
+        return True  # "had a TIA 8 years ago. does magnesium help this kind of nerve pain?": history
     if _kinds_asked(asking, unknown) or _POINTS_BACK_AT_KIND.search(asking):
         return False
     # its own subject in lay words counts too: "is the low magnesium bit true?" asks about a deficiency

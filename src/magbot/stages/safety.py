@@ -358,6 +358,15 @@ def _now(text: str) -> bool:
     return False
 
 
+def told_as_past(text: str) -> bool:
+    """Whether ``text`` puts what it tells long in the past and nothing in it now ("had a TIA 8 years ago"; not
+    "tingling since chemo 3 years ago", which goes on)."""
+    return bool(_PAST.search(text)) and not _now(text) and not _SINCE.search(text)
+
+
+_SINCE = re.compile(r"\b(since|ever since|still|ongoing)\b", re.IGNORECASE)
+
+
 def urgent_cues(text: str) -> UrgentCues:
     about_research = bool(_GENERAL.search(text) and not _FIRST_PERSON.search(text))
     pattern = _affirmed(_URGENT, text)
