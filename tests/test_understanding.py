@@ -641,3 +641,13 @@ def test_an_operation_told_as_long_past_is_the_story(bot: Magbot) -> None:
 def test_what_a_supplement_comes_in_is_not_a_subject(bot: Magbot) -> None:
     answer = bot.ask("my osteopath flogs magnesium at 30 quid a tub for nerve pain. legit?")
     assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+
+
+def test_a_quotation_of_the_article_is_the_claim_asked_about(bot: Magbot) -> None:
+    answer = bot.ask("so 'recovery from certain neurological disorders' gets a mention. which disorders, any source?")
+    assert answer.status == "answered" and answer.citations[0].id == "article"
+    assert answer.bottom_line.startswith("The article says: “")
+    assert "certain neurological disorders" in answer.bottom_line
+    # quote marks around a few words the article never uses quote nothing of it
+    plain = bot.ask("my chiro says magnesium is 'great for nerves'. scam?")
+    assert plain.status == "answered" and plain.citations[0].id != "article"

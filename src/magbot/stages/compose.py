@@ -28,7 +28,7 @@ from magbot.stages.choose import (
     preferred,
     source_ranking,
 )
-from magbot.stages.understand import Understanding
+from magbot.stages.understand import Understanding, plain
 
 __all__ = ["Composed", "citation_for", "closing_notes", "compose", "decline_text"]
 
@@ -258,6 +258,10 @@ def _article_claim(
     With ``any_sentence`` (a claim about safety, which no study measured), the closest sentence of any passage.
     """
     article_hits = [h for h in hits if h.chunk.source_id == "article"]
+    quoted = _quoted_sentence(u, article_hits)
+    if quoted is not None:  # the question quotes the article: that sentence is the claim
+        own = tuple(x for x in quoted[0].supports if x != "article")
+        return _ArticleClaim(quoted[0].text, own or quoted[1].chunk.cites, vectors.get(quoted[2]))
     cited = [] if any_sentence else [h for h in article_hits if h.chunk.cites]
     found = _closest_sentence(u, cited or article_hits, vectors, min_chars=25)
     if found is None:
@@ -276,6 +280,16 @@ SAYS_MUCH_THE_SAME = 0.5
 # deficient"). Calibrated on the dev split: every such question at 0.75 or above was about the article's claim;
 # between 0.72 and 0.75 some were about a study the sentence paraphrases.
 RESTATED_CLAIM = 0.75
+
+
+def _quoted_sentence(u: Understanding, article_hits: Sequence[Hit]) -> tuple[Sentence, Hit, str] | None:
+    """The retrieved article sentence that holds what the question quotes, with its hit and vector key."""
+    for quote in u.quotes:
+        for hit in article_hits:
+            for i, sentence in enumerate(hit.chunk.sentences):
+                if f" {quote} " in f" {plain(sentence.text)} ":
+                    return sentence, hit, f"{hit.chunk.id}#{i}"
+    return None
 
 
 def _restated_claim(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray]) -> _ArticleClaim | None:

@@ -98,6 +98,7 @@ class Resources:
     subjects: SubjectModel
     intents: IntentModel
     measured: dict[str, frozenset[str]] = field(default_factory=dict)  # each study's words for what it measured
+    article_words: str = ""  # the article's text as plain words, space-padded (to find quotations in it)
 
 
 def outcome_terms(sources: Sequence[Source], expansions: Callable[[str], list[str]]) -> dict[str, frozenset[str]]:
@@ -143,6 +144,7 @@ def build_resources(kb: KnowledgeBase, banks: Banks, cache_dir: Path | None = No
         subjects=SubjectModel(banks, cache_dir),
         intents=IntentModel(banks),
         measured=outcome_terms(kb.sources, banks.thesaurus.expansions),
+        article_words=f" {plain(' '.join(s.body for s in kb.sources if s.kind == 'article'))} ",
     )
 
 
@@ -172,6 +174,7 @@ class Understanding:
     # what the question names, for matching what studies measured: its words less the lay phrases the thesaurus
     # translates, and the source words for them ("a dummy sugar pill" is a placebo, not blood sugar)
     named_terms: str = ""
+    quotes: tuple[str, ...] = ()  # words the question quotes from the article ("'extensive clinical studies'")
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -391,6 +394,9 @@ def understand(
     if named_now and not _says_what(focus, thesaurus.research_words):
         focus_vector = np.zeros_like(query_vector)  # nothing to choose by: the file's order (main result first)
     intent, scores = res.intents.classify(vector, fixed)  # the words as said, not their expansions
+    quotes = _article_quotes(question, res.article_words)
+    if quotes and not named_now and intent in _CLAIM_CHECKS:
+        intent = "article"  # "it says 'without the dangers', true?" quotes the article: a question about its claim
     if kept and intent in _ASKS_FOR_EVIDENCE and _moves_on(own_fixed, kept, res.measured, thesaurus):
         # "what about the blood sugar side, does it bring sugar down?" after the nerve-test study: the
         # question's own subject, from whichever study measured it
@@ -441,6 +447,7 @@ def understand(
         in_people=in_people,
         asked=_asked_part(fixed, thesaurus),
         named_terms=f"{thesaurus.without_phrases(fixed)} {' '.join(extra)}",
+        quotes=quotes,
     )
 
 
@@ -478,6 +485,23 @@ _FORM = re.compile(r"\b(?:magnesium|mag)\s+([a-z]+)\b", re.IGNORECASE)
 
 # Words that weigh one thing against another ("which is better", "just as good", "compared with").
 _COMPARES = re.compile(r"\b(which|better|best|worse|worst|as good|as well|compare\w*|versus|vs)\b", re.IGNORECASE)
+
+
+# Intents that check a claim, which a quotation of the article makes a question about the article's claim.
+_CLAIM_CHECKS = ("fact", "works", "strength", "cause", "numbers", "mechanism")
+# A quotation: quote marks around a few words, at word boundaries (not the apostrophes of "don't ... it's").
+_QUOTED = re.compile(r"(?:(?<=\s)|^)['\"“‘]([^\"”“]{6,160}?)['\"”’](?=[\s.,?!;:)]|$)")
+
+
+def plain(text: str) -> str:
+    """Lower-case words and digits, single-spaced: for finding a quotation in the article."""
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower().replace("’", "'").replace("'", "")).split())
+
+
+def _article_quotes(question: str, article_words: str) -> tuple[str, ...]:
+    """The question's quotations (three words or more) that the article's text holds, word for word."""
+    found = [plain(m) for m in _QUOTED.findall(question)]
+    return tuple(q for q in found if len(q.split()) >= 3 and f" {q} " in article_words)
 
 
 def _form_only(question: str, subjects: Sequence[str]) -> bool:
