@@ -651,3 +651,11 @@ def test_a_quotation_of_the_article_is_the_claim_asked_about(bot: Magbot) -> Non
     # quote marks around a few words the article never uses quote nothing of it
     plain = bot.ask("my chiro says magnesium is 'great for nerves'. scam?")
     assert plain.status == "answered" and plain.citations[0].id != "article"
+
+
+def test_asking_which_symptoms_need_care_is_for_a_doctor_not_a_study(bot: Magbot) -> None:
+    answer = bot.ask("what signs of a stroke should my family know about, for later? my neuropathy is the same as ever")
+    assert answer.status == "not_in_sources" and answer.citations == []
+    assert "doctor or nurse" in answer.answer and "emergency number" in answer.answer
+    normal = bot.ask("my foot went numb after kneeling for an hour, back to normal now. is that normal?")
+    assert normal.status == "not_in_sources"

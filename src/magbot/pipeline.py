@@ -237,7 +237,7 @@ class Magbot:
         if verdict == "out_of_scope":
             return self._reply(question, "out_of_scope", prefix + out_of_scope_text(kb), mode="none", **common)
         if verdict == "safety":
-            text = prefix + decline_text(kb, None, safety=True)
+            text = prefix + decline_text(kb, None, safety=True, topic=u.safety_topic)
             return self._reply(question, "not_in_sources", text, mode="none", **common)
         dose = is_dose_question(screened.cleaned) or u.intent == "dose"
         query = Query(u.query, question, u.follow_up, u.prior_sources)

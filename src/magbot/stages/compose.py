@@ -477,7 +477,21 @@ def mentioned_note(subjects: Sequence[str]) -> str:
     )
 
 
-def decline_text(kb: KnowledgeBase, nearest: Source | None, *, safety: bool, unknown: Sequence[str] = ()) -> str:
+SYMPTOMS_POINTER = (
+    "Which symptoms need care, and how soon, is for a doctor or nurse to judge with you. If something comes on "
+    "suddenly or feels severe, call your local emergency number (911, 999 or 112)."
+)
+_POINTERS = {"symptoms and warning signs": SYMPTOMS_POINTER}  # safety topics with a pointer of their own
+
+
+def decline_text(
+    kb: KnowledgeBase,
+    nearest: Source | None,
+    *,
+    safety: bool,
+    unknown: Sequence[str] = (),
+    topic: str | None = None,
+) -> str:
     """Why magbot will not answer (naming, when it can, what the sources never mention), where to ask
     instead, and (only if related) the nearest study."""
     studies = kb.study_count
@@ -492,7 +506,7 @@ def decline_text(kb: KnowledgeBase, nearest: Source | None, *, safety: bool, unk
             "so magbot will not guess."
         )
     if safety:
-        return f"{text} {SAFETY_POINTER}"
+        return f"{text} {_POINTERS.get(topic or '', SAFETY_POINTER)}"
     text += " A doctor or pharmacist can help with it."
     if nearest is not None and nearest.kind == "study":
         label = EVIDENCE_LABELS[nearest.evidence_level].lower()
