@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from magbot.stages.banks import Thesaurus
     from magbot.stages.understand import Resources
 
-__all__ = ["asked_outcome", "points_back", "safety_topic", "story_only", "unknown_words"]
+__all__ = ["asked_outcome", "asked_part", "form_only", "points_back", "safety_topic", "story_only", "unknown_words"]
 
 
 def _verb_or_adverb(word: str) -> bool:
@@ -273,10 +273,35 @@ def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str], t
         return False
     if only_tried and not _points_at_other(asking):
         return True
-    if not _kinds_asked(asking, unknown) and all(_told_as_past_only(question, s) for s in subjects):
+    if _kinds_asked(asking, unknown):  # "phantom pain": an unknown kind of the condition is what is asked
+        return False
+    if all(_told_as_past_only(question, s) for s in subjects):
         return True  # "had a TIA 8 years ago. does magnesium help this kind of nerve pain?": history
-    if _kinds_asked(asking, unknown) or _POINTS_BACK_AT_KIND.search(asking):
+    if _POINTS_BACK_AT_KIND.search(asking):
         return False
     # its own subject in lay words counts too: "is the low magnesium bit true?" asks about a deficiency
     own = set(said) | {w for term in thesaurus.expansions(asking) for w in words(term)}
     return not _POINTS_BACK.search(asking) and bool(own & CONDITION_TERMS)
+
+
+# A word right after a name of magnesium says which form of it ("magnesium glycinate", "mag citrate").
+_FORM = re.compile(r"\b(?:magnesium|mag)\s+([a-z]+)\b", re.IGNORECASE)
+# Words that weigh one thing against another ("which is better", "just as good", "compared with").
+_COMPARES = re.compile(r"\b(which|better|best|worse|worst|as good|as well|compare\w*|versus|vs)\b", re.IGNORECASE)
+
+
+def form_only(question: str, subjects: Sequence[str]) -> bool:
+    """Whether the one thing the sources never mention is the form of magnesium asked about ("does magnesium
+    glycinate help nerve pain?" is answered, saying the sources do not speak of glycinate); weighing forms or
+    brands is a comparison the sources cannot make ("is glycinate better?")."""
+    forms = {m.lower() for m in _FORM.findall(question)}
+    return len(subjects) == 1 and subjects[0] in forms and not _COMPARES.search(question)
+
+
+def asked_part(text: str, thesaurus: Thesaurus) -> str:
+    """The asking clauses of ``text`` and their source words, or "" when they are the whole of it."""
+    asking = asking_clauses(text)
+    if not asking or len(asking) >= len(text.strip()) or points_back(asking):
+        return ""  # "did any study test magnesium for that?" asks about the story
+    extra = thesaurus.expansions(without_excluded(asking))
+    return f"{thesaurus.without_phrases(asking)} {' '.join(extra)}"

@@ -29,7 +29,7 @@ import numpy as np
 from magbot._models import Source, Turn
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Banks, Thesaurus, fit_cached
-from magbot.stages.coverage import asked_outcome, points_back, safety_topic, story_only, unknown_words
+from magbot.stages.coverage import asked_outcome, asked_part, form_only, safety_topic, story_only, unknown_words
 from magbot.stages.safety import asking_clauses
 from magbot.text import (
     STOPWORDS,
@@ -407,7 +407,7 @@ def understand(
     wanted = asked_outcome(question, thesaurus.outcome_words)
     subjects = (*names, *(w for w, yes in zip(unknown, verdicts, strict=True) if yes or w == wanted))
     mentioned: tuple[str, ...] = ()
-    if subjects and (story_only(question, subjects, unknown, thesaurus) or _form_only(question, subjects)):
+    if subjects and (story_only(question, subjects, unknown, thesaurus) or form_only(question, subjects)):
         subjects, mentioned = (), subjects
     topic = safety_topic(question, intent, res, bool(named_now))
     aside = None
@@ -445,7 +445,7 @@ def understand(
         safety_aside=aside,
         kinds=thesaurus.pointed_levels(without_excluded(own_fixed)),
         in_people=in_people,
-        asked=_asked_part(fixed, thesaurus),
+        asked=asked_part(fixed, thesaurus),
         named_terms=f"{thesaurus.without_phrases(fixed)} {' '.join(extra)}",
         quotes=quotes,
     )
@@ -479,14 +479,6 @@ def _moves_on(question: str, kept: str, measured: dict[str, frozenset[str]], the
     return bool(named) and not named <= measured.get(kept, frozenset()) and not _POINTS_AT_STUDY.search(question)
 
 
-# A word right after a name of magnesium says which form of it ("magnesium glycinate", "mag citrate").
-_FORM = re.compile(r"\b(?:magnesium|mag)\s+([a-z]+)\b", re.IGNORECASE)
-
-
-# Words that weigh one thing against another ("which is better", "just as good", "compared with").
-_COMPARES = re.compile(r"\b(which|better|best|worse|worst|as good|as well|compare\w*|versus|vs)\b", re.IGNORECASE)
-
-
 # Intents that check a claim, which a quotation of the article makes a question about the article's claim.
 _CLAIM_CHECKS = ("fact", "works", "strength", "cause", "numbers", "mechanism")
 # A quotation: quote marks around a few words, at word boundaries (not the apostrophes of "don't ... it's").
@@ -502,20 +494,3 @@ def _article_quotes(question: str, article_words: str) -> tuple[str, ...]:
     """The question's quotations (three words or more) that the article's text holds, word for word."""
     found = [plain(m) for m in _QUOTED.findall(question)]
     return tuple(q for q in found if len(q.split()) >= 3 and f" {q} " in article_words)
-
-
-def _form_only(question: str, subjects: Sequence[str]) -> bool:
-    """Whether the one thing the sources never mention is the form of magnesium asked about ("does magnesium
-    glycinate help nerve pain?" is answered, saying the sources do not speak of glycinate); weighing forms or
-    brands is a comparison the sources cannot make ("is glycinate better?")."""
-    forms = {m.lower() for m in _FORM.findall(question)}
-    return len(subjects) == 1 and subjects[0] in forms and not _COMPARES.search(question)
-
-
-def _asked_part(text: str, thesaurus: Thesaurus) -> str:
-    """The asking clauses of ``text`` and their source words, or "" when they are the whole of it."""
-    asking = asking_clauses(text)
-    if not asking or len(asking) >= len(text.strip()) or points_back(asking):
-        return ""  # "did any study test magnesium for that?" asks about the story
-    extra = thesaurus.expansions(without_excluded(asking))
-    return f"{thesaurus.without_phrases(asking)} {' '.join(extra)}"
