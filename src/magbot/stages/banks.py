@@ -102,9 +102,8 @@ class Thesaurus:
         for key, key_stems, values in self._longest_first:
             if f" {key} " in padded or f" {key_stems} " in stemmed:
                 out.extend(v for v in values if v not in out)
-                if " " in key:
-                    padded = padded.replace(f" {key} ", " | ")
-                    stemmed = stemmed.replace(f" {key_stems} ", " | ")
+                if " " in key:  # a phrase: its words are not read again
+                    padded, stemmed = _without(padded, key), _without(stemmed, key_stems)
         return out
 
     def without_phrases(self, text: str) -> str:
@@ -113,7 +112,7 @@ class Thesaurus:
         padded = _padded(text)
         for key, _, _ in self._longest_first:
             if " " in key:
-                padded = padded.replace(f" {key} ", " | ")
+                padded = _without(padded, key)
         return padded
 
     def safety_terms(self, text: str) -> list[tuple[str, str]]:
@@ -151,6 +150,11 @@ class Banks:
 def _padded(text: str) -> str:
     """The text's plain words between spaces, for whole-word and phrase lookups (" with my meds ")."""
     return f" {' '.join(_plain_words(text))} "
+
+
+def _without(padded: str, phrase: str) -> str:
+    """A space-padded text with ``phrase`` taken out (marked, so the words either side do not join up)."""
+    return padded.replace(f" {phrase} ", " | ")
 
 
 def _plain_words(text: str) -> list[str]:

@@ -166,11 +166,12 @@ def preferred(
     tested = TESTED if intent == "works" else (*TESTED, "cross-sectional")
     level = kb.by_id[ranked[0]].evidence_level
 
+    asked_terms, question_terms = set(search_terms(asked)), set(search_terms(question))  # once, not per study
+
     def outcome_asked(sid: str) -> int:  # among tested studies, for any question about the evidence: 2 when
         # it measured what the asking clause names, 1 when only what the story around it does
-        if asked and measured_what_was_asked(asked, kb.by_id[sid], index):
-            return 2
-        return int(measured_what_was_asked(question, kb.by_id[sid], index))
+        measured = index.measured.get(sid, frozenset())
+        return 2 if asked_terms & measured else int(bool(question_terms & measured))
 
     def measures_it(sid: str) -> int:  # a study that measured what was asked answers before one that did not
         return outcome_asked(sid) if intent == "works" else 0

@@ -258,12 +258,9 @@ def _article_claim(
     With ``any_sentence`` (a claim about safety, which no study measured), the closest sentence of any passage.
     """
     article_hits = [h for h in hits if h.chunk.source_id == "article"]
-    quoted = _quoted_sentence(u, article_hits)
-    if quoted is not None:  # the question quotes the article: that sentence is the claim
-        own = tuple(x for x in quoted[0].supports if x != "article")
-        return _ArticleClaim(quoted[0].text, own or quoted[1].chunk.cites, vectors.get(quoted[2]))
     cited = [] if any_sentence else [h for h in article_hits if h.chunk.cites]
-    found = _closest_sentence(u, cited or article_hits, vectors, min_chars=25)
+    # the question quotes the article: that sentence is the claim; else the closest one
+    found = _quoted_sentence(u, article_hits, vectors) or _closest_sentence(u, cited or article_hits, vectors, 25)
     if found is None:
         return None
     own = tuple(x for x in found.sentence.supports if x != "article")
@@ -282,13 +279,14 @@ SAYS_MUCH_THE_SAME = 0.5
 RESTATED_CLAIM = 0.75
 
 
-def _quoted_sentence(u: Understanding, article_hits: Sequence[Hit]) -> tuple[Sentence, Hit, str] | None:
-    """The retrieved article sentence that holds what the question quotes, with its hit and vector key."""
+def _quoted_sentence(u: Understanding, article_hits: Sequence[Hit], vectors: dict[str, np.ndarray]) -> _Closest | None:
+    """The retrieved article sentence that holds what the question quotes."""
     for quote in u.quotes:
         for hit in article_hits:
             for i, sentence in enumerate(hit.chunk.sentences):
-                if f" {quote} " in f" {plain(sentence.text)} ":
-                    return sentence, hit, f"{hit.chunk.id}#{i}"
+                vec = vectors.get(f"{hit.chunk.id}#{i}")
+                if vec is not None and f" {quote} " in f" {plain(sentence.text)} ":
+                    return _Closest(sentence, hit, vec, float(np.dot(u.query_vector, vec)))
     return None
 
 
