@@ -385,6 +385,17 @@ def test_a_pain_question_from_someone_with_diabetes_gets_the_pain_trial(bot: Mag
     assert "evidence is thin" in answer.bottom_line or "No study here tested that directly" in answer.bottom_line
 
 
+def test_a_trial_in_other_people_is_shown_beside_the_study_of_the_condition_named(bot: Magbot) -> None:
+    # the pain trial was in back pain; for someone with diabetes, what the study of diabetes saw comes too
+    answer = bot.ask("my nan has had diabetic neuropathy for years, has magnesium been shown to do anything for it?")
+    assert answer.status == "answered" and [c.id for c in answer.citations] == ["ref-4", "ref-5"]
+    assert "In people with diabetes: a snapshot study" in answer.bottom_line
+    assert {f.marker for f in answer.findings} == {"[4]", "[5]"}
+    # someone who says he does not have diabetes gets the trial alone
+    denied = bot.ask("my dad isn't diabetic but has had nerve pain in his feet for years, would magnesium help?")
+    assert [c.id for c in denied.citations] == ["ref-4"] and "diabetes" not in denied.bottom_line
+
+
 def test_a_study_named_only_to_be_ruled_out_is_not_the_one_asked_about(bot: Magbot) -> None:
     answer = bot.ask("was magnesium for nerve pain ever tried on actual patients, rather than rats?")
     assert answer.status == "answered" and answer.citations[0].id == "ref-4"

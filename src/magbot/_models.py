@@ -64,6 +64,7 @@ class Source(BaseModel):
     key_numbers: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()  # names a reader may use for the source: "the back pain trial", an author
     places: tuple[str, ...] = ()  # where the study was done, as a reader may say it: "Italy", "Italian"
+    studied_in: tuple[str, ...] = ()  # the condition of the people (or animals) studied: "type 2 diabetes"
     questions: tuple[str, ...] = ()  # example questions people ask that this study answers (matched by meaning)
     fetched: str | None = None  # date the record was fetched from PubMed, for studies added by PMID
     text_source: str | None = None  # where the body text comes from, when not the hand-written summary

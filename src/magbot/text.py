@@ -44,9 +44,16 @@ _EXCLUDED = re.compile(
 )
 
 
+# A state denied: "he isn't diabetic", "non-diabetic", "never had back pain".
+_DENIED = re.compile(
+    r"\b(?:non-?|(?:is|are|was|were|has|have)n['’]?t\s+|never\s+)(?:(?:been|had|got|a|an)\s+)*[a-z0-9-]+", re.IGNORECASE
+)
+
+
 def without_excluded(text: str) -> str:
-    """``text`` less what it rules out: a study named only to be excluded is not the one asked about."""
-    return _EXCLUDED.sub(" ", text)
+    """``text`` less what it rules out or denies: a study named only to be excluded is not the one asked
+    about, and a condition someone does not have is not theirs."""
+    return _DENIED.sub(" ", _EXCLUDED.sub(" ", text))
 
 
 def words(text: str) -> list[str]:

@@ -69,7 +69,7 @@ def _read_file(path: Path, kind: str) -> Source:
     for key in ("pmid", "volume", "issue", "pages"):
         if isinstance(data.get(key), int):
             data[key] = str(data[key])
-    for key in ("authors", "key_numbers", "aliases", "places", "findings", "questions"):
+    for key in ("authors", "key_numbers", "aliases", "places", "studied_in", "findings", "questions"):
         if isinstance(data.get(key), list):
             data[key] = tuple(data[key])
     data["body"] = match.group(2).strip()

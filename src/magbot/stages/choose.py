@@ -24,6 +24,7 @@ __all__ = [
     "measured_what_was_asked",
     "nearness",
     "preferred",
+    "same_people",
     "source_ranking",
 ]
 
@@ -43,6 +44,8 @@ class FindingIndex:
     asked: Bank | None = None  # each study's example questions (``questions:`` in its file), labelled by study
     # each study's words for what it measured (its findings' outcomes), less the words most studies share
     measured: dict[str, frozenset[str]] = field(default_factory=dict)
+    # each study's conditions of those studied (``studied_in``), each as the stems a question must hold to name it
+    conditions: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -64,7 +67,10 @@ class FindingIndex:
                     sources += list(sentence.supports)
                     rows += [vec] * len(sentence.supports)
         matrix = np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
-        return cls(items, finding_vectors, tuple(sources), matrix, asked, measured or {})
+        conditions = {
+            src.id: tuple(frozenset(search_terms(c)) for c in src.studied_in) for src, _, _ in items if src.studied_in
+        }
+        return cls(items, finding_vectors, tuple(sources), matrix, asked, measured or {}, conditions)
 
     def vector_of(self, finding: Finding) -> np.ndarray:
         return np.asarray(self.vectors[next(i for i, (_, _, f) in enumerate(self.items) if f is finding)])
@@ -213,3 +219,42 @@ def measured_what_was_asked(query: str, source: Source, index: FindingIndex) -> 
     to the sources' words): "nerve-related back pain" answers "does it help my sciatica?" (sciatica: low back
     pain); "fasting blood sugar" does not answer "does it help diabetic neuropathy?"."""
     return bool(set(search_terms(query)) & index.measured.get(source.id, frozenset()))
+
+
+def same_people(
+    top: str, ranked: list[str], kb: KnowledgeBase, question: str, index: FindingIndex, near: dict[str, float]
+) -> tuple[str, str] | None:
+    """A trial speaks for the people it studied (GRADE's indirectness of population): when the question names a
+    condition the chosen trial's people did not have ("diabetic nerve pain", answered from a back-pain trial),
+    the study in people with that condition whose findings come nearest the question, nearly as near as the
+    trial's (see ``PREFERENCE_MARGIN``), to show beside it, with its words for the condition named.
+    Reviews and trial plans, which report no data of their own, are not shown for this."""
+    terms = set(search_terms(question))
+
+    def named(sid: str) -> str:
+        source = kb.by_id[sid]
+        return next(
+            (
+                c
+                for c, stems in zip(source.studied_in, index.conditions.get(sid, ()), strict=False)
+                if stems and stems <= terms
+            ),
+            "",
+        )
+
+    if kb.by_id[top].evidence_level not in TESTED or named(top):
+        return None
+    floor = near.get(top, -1.0) - PREFERENCE_MARGIN
+    others = [
+        s
+        for s in ranked
+        if s != top
+        and kb.by_id[s].population == "humans"
+        and kb.by_id[s].evidence_level not in ("review", "protocol")
+        and near.get(s, -1.0) >= floor
+        and named(s)
+    ]
+    if not others:
+        return None
+    best = max(others, key=lambda s: near.get(s, -1.0))
+    return best, named(best)

@@ -26,6 +26,7 @@ from magbot.stages.choose import (
     measured_what_was_asked,
     nearness,
     preferred,
+    same_people,
     source_ranking,
 )
 from magbot.stages.understand import Understanding, plain
@@ -406,9 +407,21 @@ def compose(
         bottom = _opening(u.intent, top, main[0], certainty)
     if limits and (u.intent in _VERDICT_INTENTS or dose):
         bottom += f" The catch: {_sentence(limits.short, top.marker)}"
-    parts.append(bottom)
+    beside = (
+        same_people(top.id, ranked, kb, u.named_terms, index, nearness(index, sims))
+        if u.intent in ("works", "strength") and not (claim or dose or u.named)
+        else None
+    )
+    if beside:  # "does it help my diabetic neuropathy?": the trial was in other people; what was seen in these
+        other = kb.by_id[beside[0]]
+        seen = _findings_in_order(other, index, sims)[0]
+        bottom += f" In people with {beside[1]}: {_found(other, seen)}"
+        cited.append(other)
     listed = [f for f in main if f.text.rstrip(".!?") not in bottom] or main  # not repeated when quoted above
-    parts.append("What the studies found:\n" + "\n".join(f"- {_sentence(f.text, top.marker)}" for f in listed))
+    found = [f"- {_sentence(f.text, top.marker)}" for f in listed]
+    if beside:
+        found.append(f"- In people with {beside[1]}: {_sentence(seen.text, other.marker)}")
+    parts.append("What the studies found:\n" + "\n".join(found))
     if dose:
         sentence = _dose_sentence(top)
         if sentence:
@@ -419,6 +432,12 @@ def compose(
         FindingOut(marker=top.marker, text=f.text, population=f.population, evidence_level=top.evidence_level)
         for f in main
     ]
+    if beside:
+        findings_out.append(
+            FindingOut(
+                marker=other.marker, text=seen.text, population=seen.population, evidence_level=other.evidence_level
+            )
+        )
     # "I'm on warfarin. Does magnesium help nerve pain?": the answer, and what it leaves out; "did people in
     # that trial come off their meds?": and for the reader's own case, where to ask
     aside = mentioned_note(u.mentioned) if u.mentioned else SAFETY_POINTER if u.safety_aside else ""

@@ -446,7 +446,7 @@ def understand(
         kinds=thesaurus.pointed_levels(without_excluded(own_fixed)),
         in_people=in_people,
         asked=asked_part(fixed, thesaurus),
-        named_terms=f"{thesaurus.without_phrases(fixed)} {' '.join(extra)}",
+        named_terms=f"{thesaurus.without_phrases(without_excluded(fixed))} {' '.join(extra)}",
         quotes=quotes,
     )
 
