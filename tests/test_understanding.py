@@ -469,6 +469,16 @@ def test_a_follow_up_that_describes_another_study_moves_to_it(bot: Magbot) -> No
     assert answers[2].status == "answered" and answers[2].citations[0].id in {"ref-8", "ref-9"}
 
 
+def test_a_study_asked_for_by_what_it_is_about_is_found_or_declined_never_off_topic(bot: Magbot) -> None:
+    # a word only one study's title has names it; a study the sources lack is declined, not out of scope
+    wired = converse(bot, "what did they do to the mice?", "how long was it", "ok and the one with the wire?")
+    assert wired[2].status == "answered" and wired[2].citations[0].id == "ref-8"
+    chemo = converse(bot, "what did the back pain trial find?", "and the review?", "and the one about chemo?")
+    assert chemo[2].status == "not_in_sources" and "chemo" in chemo[2].answer
+    rodents = bot.ask("what did the studies in rodents find about regrowing nerves?")
+    assert rodents.status == "answered" and rodents.citations[0].id in {"ref-8", "ref-9"}
+
+
 def test_a_follow_up_with_a_new_subject_the_sources_lack_is_declined(bot: Magbot) -> None:
     answers = converse(bot, "what did the Gröber review say", "does it list migraine", "and gout, would it help that?")
     assert answers[2].status == "not_in_sources" and "gout" in answers[2].answer

@@ -175,6 +175,7 @@ class Understanding:
     # translates, and the source words for them ("a dummy sugar pill" is a placebo, not blood sugar)
     named_terms: str = ""
     quotes: tuple[str, ...] = ()  # words the question quotes from the article ("'extensive clinical studies'")
+    describes_study: bool = False  # a follow-up asking for another study by what it is about ("and the chemo one?")
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -228,6 +229,17 @@ def _by_title(title: str, said: list[str], research_words: frozenset[str]) -> bo
             if set(around) & research:
                 return True
     return False
+
+
+def _by_title_word(text: str, kb: KnowledgeBase, thesaurus: Thesaurus) -> frozenset[str]:
+    """The one study whose title alone has a word the text (or its source words) says: "the one with the wire"
+    is the magnesium wire study."""
+    said = set(search_terms(f"{text} {' '.join(thesaurus.expansions(text))}"))
+    titles = {s.id: set(_title_terms(s.title)) for s in kb.sources if s.kind == "study"}
+    found = {
+        sid for sid, mine in titles.items() if said & (mine - set().union(*(t for o, t in titles.items() if o != sid)))
+    }
+    return frozenset(found) if len(found) == 1 else frozenset()
 
 
 def by_place(text: str, kb: KnowledgeBase, thesaurus: Thesaurus) -> frozenset[str]:
@@ -352,7 +364,7 @@ def understand(
 ) -> Understanding:
     """Resolve the question against the conversation, embed it once, and read its intent and coverage."""
     resolved, follow_up, prior = resolve(question, history, res.kb)
-    in_people = False
+    in_people = describes = False
     kept: str | None = None  # the conversation's study, kept for a follow-up that names none
     thesaurus = res.banks.thesaurus
     named_now = named_sources(question, res.kb, thesaurus)
@@ -369,7 +381,7 @@ def understand(
     elif follow_up and _DESCRIBES.search(question):
         # "and the blood sugar one?", "what about the animal studies": another study, by what it is about
         kinds = frozenset(s.id for s in res.kb.sources if s.evidence_level in levels)
-        named, prior, resolved = kinds, (), question
+        named, prior, resolved, describes = kinds or _by_title_word(question, res.kb, thesaurus), (), question, True
     elif follow_up and _IN_PEOPLE.search(question) and not _SAME_ONE.search(question):
         # "and in humans?", "has anyone tried that on people?": the conversation's subject, tested in people
         named, prior, in_people = frozenset(), (), True
@@ -448,6 +460,7 @@ def understand(
         asked=asked_part(fixed, thesaurus),
         named_terms=f"{thesaurus.without_phrases(without_excluded(fixed))} {' '.join(extra)}",
         quotes=quotes,
+        describes_study=describes,
     )
 
 
