@@ -151,6 +151,15 @@ def test_what_about_in_mice_moves_to_the_mouse_study(bot: Magbot) -> None:
     assert "mice" in mice.bottom_line and "not in people" in mice.bottom_line
 
 
+def test_asking_whether_they_tried_it_in_animals_too_moves_to_the_animal_studies(bot: Magbot) -> None:
+    answers = converse(bot, "what did the back pain trial find", "how many people", "did they try it in animals too?")
+    assert answers[2].status == "answered" and answers[2].citations[0].id in {"ref-8", "ref-9"}
+    assert "not in people" in answers[2].bottom_line
+    # asking whether the study in hand was in animals stays with it
+    same = converse(bot, "what did the back pain trial find", "was it done in animals?")
+    assert same[1].citations[0].id == "ref-4"
+
+
 def test_informal_words_are_not_spell_corrected(bot: Magbot) -> None:
     answer = bot.ask("is mag any good for nerve pain lol")
     assert answer.status == "answered"

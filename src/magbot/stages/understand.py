@@ -354,6 +354,10 @@ _IN_PEOPLE = re.compile(
     re.IGNORECASE,
 )
 _SAME_ONE = re.compile(r"\b(was|were|is|are|did)\s+(it|that|this|they|those|these)\b", re.IGNORECASE)
+# ... unless it asks for more of it ("did they try it in people too?")
+_ALSO = re.compile(r"\b(too|also|as well|either)\b", re.IGNORECASE)
+# A follow-up asking for evidence in animals ("did they try it in animals too?").
+_IN_ANIMALS = re.compile(r"\b(in|on|with) (lab )?(animals?|rats?|mice|mouse|rodents?)\b", re.IGNORECASE)
 
 
 def understand(
@@ -382,9 +386,12 @@ def understand(
         # "and the blood sugar one?", "what about the animal studies": another study, by what it is about
         kinds = frozenset(s.id for s in res.kb.sources if s.evidence_level in levels)
         named, prior, resolved, describes = kinds or _by_title_word(question, res.kb, thesaurus), (), question, True
-    elif follow_up and _IN_PEOPLE.search(question) and not _SAME_ONE.search(question):
+    elif follow_up and _IN_PEOPLE.search(question) and (not _SAME_ONE.search(question) or _ALSO.search(question)):
         # "and in humans?", "has anyone tried that on people?": the conversation's subject, tested in people
         named, prior, in_people = frozenset(), (), True
+    elif follow_up and _IN_ANIMALS.search(question) and (not _SAME_ONE.search(question) or _ALSO.search(question)):
+        # "did they try it in animals too?" after a trial in people: the animal studies
+        named, prior, resolved = frozenset(s.id for s in res.kb.sources if s.evidence_level == "animal"), (), question
     elif follow_up and earlier:  # "how long did it last?": the study the user named last, else the last answer's
         named, kept = frozenset(earlier[:1]), earlier[0]
     elif follow_up:
