@@ -207,7 +207,15 @@ def preferred(
         candidates = [
             s for s in ranked[:STRONGEST_OF] if kb.by_id[s].evidence_level in observed and measures_it(s) > best_measure
         ] or candidates
-    if not candidates or (level != "review" and measures_it(ranked[0]) > max(map(measures_it, candidates))):
+    def beyond_who(sid: str) -> int:  # what it measured, not who was studied ("blocked leg arteries": not "legs"),
+        # unless the question names them ("leg pain from bad circulation")
+        conditions = index.conditions.get(sid, ())
+        if any(c and c <= question_terms for c in conditions):
+            return measures_it(sid)
+        measured = index.measured.get(sid, frozenset()) - set().union(*conditions)
+        return 0 if intent != "works" else 2 if asked_terms & measured else int(bool(question_terms & measured))
+
+    if not candidates or (level != "review" and beyond_who(ranked[0]) > max(map(measures_it, candidates))):
         return ranked  # the first study measured what was asked and no rival did: a trial plan, say, whose
         # answer is that there are no results yet, not a trial of something else
     best = max(candidates, key=lambda sid: (measures_it(sid), nearness.get(sid, -1.0)))
