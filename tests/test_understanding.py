@@ -610,6 +610,14 @@ def test_a_lay_phrase_is_read_whole_not_word_by_word() -> None:
     assert "sugar" not in thesaurus.without_phrases("half got a sugar pill")
 
 
+def test_a_lay_phrase_in_another_word_form_is_not_an_unknown_subject(bot: Magbot) -> None:
+    # "pumps out" is the thesaurus's "pump out" (release): no reason to say the sources never mention pumps
+    answer = bot.ask("the blog says magnesium makes injured nerves pump out growth factor. was that seen in people?")
+    assert answer.status == "answered" and {"ref-8", "ref-9"} & {c.id for c in answer.citations}
+    again = bot.ask("so the body pumps out nerve growth factor with magnesium? was that in humans or animals?")
+    assert again.status == "answered" and "pumps" not in again.answer
+
+
 def test_a_trial_plan_that_measured_what_was_asked_answers_that_it_has_no_results(bot: Magbot) -> None:
     question = "a clinic was giving magnesium or a sugar pill to folk whose legs ache from poor circulation. any good?"
     answer = bot.ask(question)

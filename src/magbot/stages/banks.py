@@ -87,6 +87,12 @@ class Thesaurus:
         return bool(levels or said & self.research_words), levels
 
     @cached_property
+    def key_words(self) -> frozenset[str]:
+        """Every word of the lay words and phrases, as written and as Snowball stems ("pumps" is "pump")."""
+        said = {w for key in self.synonyms for w in key.split()}
+        return frozenset(said | {word_stem(w) for w in said})
+
+    @cached_property
     def _longest_first(self) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
         """(key, its stems, source words), longer phrases first."""
         keys = sorted(self.synonyms, key=lambda k: -len(k.split()))

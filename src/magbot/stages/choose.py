@@ -207,6 +207,7 @@ def preferred(
         candidates = [
             s for s in ranked[:STRONGEST_OF] if kb.by_id[s].evidence_level in observed and measures_it(s) > best_measure
         ] or candidates
+
     def beyond_who(sid: str) -> int:  # what it measured, not who was studied ("blocked leg arteries": not "legs"),
         # unless the question names them ("leg pain from bad circulation")
         conditions = index.conditions.get(sid, ())

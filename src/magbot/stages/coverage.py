@@ -114,10 +114,11 @@ def unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
     (names, which are subjects by how they are written; other words, to be judged by meaning)."""
     thesaurus = res.banks.thesaurus
     text = _without_similes(text)
-    by_synonym = {w for key in thesaurus.synonyms for w in key.split()}
+    by_synonym = thesaurus.key_words
 
     def known(word: str) -> bool:
-        return word in by_synonym or word_stem(word) in res.stems or res.vocabulary.covers(stem(word))
+        stemmed = word_stem(word)
+        return word in by_synonym or stemmed in by_synonym or stemmed in res.stems or res.vocabulary.covers(stem(word))
 
     names = _names(text, res.common)
     verbs = _third_person_verbs(text)
