@@ -567,6 +567,15 @@ def test_a_restated_claim_of_the_article_is_answered_as_the_articles_own(bot: Ma
     assert answer.bottom_line.startswith("The article says: “") and "gives no study" in answer.bottom_line
 
 
+def test_a_claim_passed_on_as_heard_is_checked_as_the_articles_own(bot: Magbot) -> None:
+    heard = bot.ask("someone told me magnesium is one of the top supplements for neuropathy. based on what though?")
+    assert heard.citations[0].id == "article" and "best supplements for neuropathy" in heard.bottom_line
+    assert "gives no study" in heard.bottom_line
+    # asked in one's own words, not passed on, the same question is answered from the evidence
+    own = bot.ask("is magnesium one of the top supplements for neuropathy?")
+    assert own.citations[0].id == "ref-4" and "evidence is thin" in own.bottom_line
+
+
 def test_and_in_people_moves_to_the_trial_in_people_and_says_what_it_did_not_test(bot: Magbot) -> None:
     answers = converse(
         bot,

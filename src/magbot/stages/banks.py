@@ -46,6 +46,12 @@ class Thesaurus:
     outcome_words: frozenset[str] = frozenset()  # words after which a question names what it wants changed
     article_words: tuple[str, ...] = ()  # how people refer to the article ("the blog", "that site", "it says")
     asked_only_topics: frozenset[str] = frozenset()  # safety topics that count only where a question asks
+    hearsay_words: tuple[str, ...] = ()  # how people pass on a claim read or heard ("apparently", "i read")
+
+    def reports_claim(self, text: str) -> bool:
+        """Whether ``text`` passes on something read or heard ("apparently ...", "I read that ...")."""
+        padded = _padded(text)
+        return any(f" {w} " in padded for w in self.hearsay_words)
 
     def refers_to_article(self, text: str) -> bool:
         """Whether ``text`` speaks of the article, other than to rule it out ("actual science, not wellness
@@ -222,11 +228,12 @@ def load_thesaurus(path: Path) -> Thesaurus:
     outcomes = frozenset(_strings(path, data.get("outcome_words") or [], "outcome_words"))
     article = tuple(" ".join(_plain_words(t)) for t in _strings(path, data.get("article_words") or [], "article_words"))
     asked_only = frozenset(_strings(path, data.get("asked_only_topics") or [], "asked_only_topics"))
+    hearsay = tuple(" ".join(_plain_words(t)) for t in _strings(path, data.get("hearsay_words") or [], "hearsay_words"))
     if unknown := asked_only - set(topics):
         raise KnowledgeError(
             path, f"names topics that safety_topics lacks: {', '.join(sorted(unknown))}", field="asked_only_topics"
         )
-    return Thesaurus(synonyms, ignore, topics, designs, research, outcomes, article, asked_only)
+    return Thesaurus(synonyms, ignore, topics, designs, research, outcomes, article, asked_only, hearsay)
 
 
 def embed_cached(

@@ -334,7 +334,8 @@ def compose(
         if u.intent == "article" and not u.kinds
         else None
     )
-    if u.intent == "fact" and not u.named and not u.kinds:  # "is it true half of us lack magnesium?"
+    checks = ("fact", "works", "strength", "cause") if u.reports_claim else ("fact",)
+    if u.intent in checks and not u.named and not u.kinds:  # "is it true half of us lack magnesium?"
         claim = _restated_claim(u, hits, vectors)
     article = kb.by_id.get("article")
     if claim and not claim.cites and article is not None and u.safety_aside:  # no study measured safety

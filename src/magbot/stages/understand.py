@@ -176,6 +176,7 @@ class Understanding:
     named_terms: str = ""
     quotes: tuple[str, ...] = ()  # words the question quotes from the article ("'extensive clinical studies'")
     describes_study: bool = False  # a follow-up asking for another study by what it is about ("and the chemo one?")
+    reports_claim: bool = False  # passes on a claim read or heard ("apparently ...", "I read that ...")
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -468,6 +469,7 @@ def understand(
         named_terms=f"{thesaurus.without_phrases(without_excluded(fixed))} {' '.join(extra)}",
         quotes=quotes,
         describes_study=describes,
+        reports_claim=thesaurus.reports_claim(question),
     )
 
 
