@@ -418,6 +418,7 @@ def compose(
         seen = _findings_in_order(other, index, sims)[0]
         bottom += f" In people with {beside[1]}: {_found(other, seen)}"
         cited.append(other)
+    parts.append(bottom)
     listed = [f for f in main if f.text.rstrip(".!?") not in bottom] or main  # not repeated when quoted above
     found = [f"- {_sentence(f.text, top.marker)}" for f in listed]
     if beside:
