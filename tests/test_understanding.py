@@ -678,6 +678,17 @@ def test_a_form_of_magnesium_the_sources_never_name_is_mentioned_not_a_reason_to
     assert weighed.status == "not_in_sources"
 
 
+def test_asking_magnesium_to_fix_it_asks_about_the_story(bot: Magbot) -> None:
+    # "fix it" points back at the carpal tunnel the story names: that is what is asked, and the sources lack it
+    fix = bot.ask(
+        "got carpal tunnel in both wrists, numb fingers. will magnesium fix it or is that another nerve problem?"
+    )
+    assert fix.status == "not_in_sources" and "carpal" in fix.answer
+    # told as past, with a question of its own, it stays the story
+    past = bot.ask("had carpal tunnel surgery in 2015, all fine since. does magnesium help nerve pain in the back?")
+    assert past.status == "answered" and past.citations[0].id == "ref-4"
+
+
 def test_an_operation_told_as_long_past_is_the_story(bot: Magbot) -> None:
     question = "had an appendectomy 5 years ago. now my legs burn with nerve pain, does mag help that kind of pain?"
     answer = bot.ask(question)

@@ -282,7 +282,17 @@ def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str], t
         return False
     # its own subject in lay words counts too: "is the low magnesium bit true?" asks about a deficiency
     own = set(said) | {w for term in thesaurus.expansions(asking) for w in words(term)}
-    return not _POINTS_BACK.search(asking) and bool(own & CONDITION_TERMS)
+    return not (_POINTS_BACK.search(asking) or _wanted_for_story(asking, thesaurus)) and bool(own & CONDITION_TERMS)
+
+
+_STORY_PRONOUNS = frozenset({"it", "this", "that", "them", "these", "those"})
+
+
+def _wanted_for_story(asking: str, thesaurus: Thesaurus) -> bool:
+    """Whether what the question asks magnesium to change is the story itself: "will magnesium fix it or is
+    that a different kind of nerve thing" (an outcome word, then a word pointing back)."""
+    wanted = asked_outcome(asking, thesaurus.outcome_words)
+    return wanted in _STORY_PRONOUNS
 
 
 # A word right after a name of magnesium says which form of it ("magnesium glycinate", "mag citrate").
