@@ -327,6 +327,7 @@ def compose(
 ) -> Composed:
     """The answer for a question the understanding stage judged covered."""
     sims = index.similarities(u.query_vector)
+    closeness = nearness(index, sims)  # each study's closest result to the question
     ranked = source_ranking(u, hits, index, sims)
     # a question pointing at a kind of study ("the big review one") asks about it, not the article
     claim = (
@@ -352,14 +353,13 @@ def compose(
     if claim and claim.cites and not u.named:  # judge the article's claim by the studies it cites for it
         ranked = [c for c in claim.cites if c in kb.by_id] + [r for r in ranked if r not in claim.cites]
     elif u.in_people:  # "and in humans?": of the studies that gave magnesium to people, the nearest
-        closeness = nearness(index, sims)
         people = [s for s in ranked if kb.by_id[s].population == "humans" and kb.by_id[s].evidence_level in TESTED]
         ranked = sorted(people, key=lambda s: -closeness.get(s, -1.0)) + [s for s in ranked if s not in people]
     elif not u.named and u.kinds:  # "the big general review": a study of that kind, by what it is about
         ranked = [s for s in ranked if kb.by_id[s].evidence_level in u.kinds] or ranked
     elif not u.named:
         ranked = preferred(
-            ranked, by_findings(index, sims), kb, u.intent, u.named_terms, nearness(index, sims), index, u.asked
+            ranked, by_findings(index, sims), kb, u.intent, u.named_terms, closeness, index, u.asked
         )
     if not ranked:
         return Composed("not_in_sources", decline_text(kb, None, safety=False))
@@ -409,7 +409,7 @@ def compose(
     if limits and (u.intent in _VERDICT_INTENTS or dose):
         bottom += f" The catch: {_sentence(limits.short, top.marker)}"
     beside = (
-        same_people(top.id, ranked, kb, u.named_terms, index, nearness(index, sims))
+        same_people(top.id, ranked, kb, u.named_terms, index, closeness)
         if u.intent in ("works", "strength") and not (claim or dose or u.named)
         else None
     )
