@@ -353,6 +353,13 @@ def test_a_story_that_carries_the_subject_counts(bot: Magbot, question: str) -> 
     assert answer.status == "not_in_sources" and not answer.citations
 
 
+def test_a_story_of_magnesium_curing_someone_asks_whether_it_works(bot: Magbot) -> None:
+    # "is that a thing?" after "magnesium cured her sciatica" is a does-it-work question: the trial, hedged
+    answer = bot.ask("my cousin reckons magnesium cured her sciatica in a fortnight. is that actually a thing?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+    assert answer.bottom_line.startswith("Possibly") and "The catch:" in answer.bottom_line
+
+
 def test_does_it_work_is_answered_from_the_tested_study_nearest_the_question(bot: Magbot) -> None:
     # two trials-level studies: one measured blood sugar, one nerve-related pain; pain was asked about
     answer = bot.ask("my diabetic neuropathy burns at night, will magnesium help the pain?")

@@ -34,6 +34,9 @@ _DETERMINERS = frozenset({"the", "that", "this", "those", "these", "its", "their
 __all__ = ["Bank", "Banks", "Thesaurus", "embed_cached", "fit_cached", "load_banks"]
 
 
+_MAGNESIUM_WORDS = frozenset({"magnesium", "mag", "mg"})
+
+
 @dataclass(frozen=True)
 class Thesaurus:
     """Lay words and the source words for them; words that never make a question uncovered; safety topics."""
@@ -52,6 +55,19 @@ class Thesaurus:
         """Whether ``text`` passes on something read or heard ("apparently ...", "I read that ...")."""
         padded = _padded(text)
         return any(f" {w} " in padded for w in self.hearsay_words)
+
+    @cached_property
+    def _outcome_stems(self) -> frozenset[str]:
+        return frozenset(word_stem(w) for w in self.outcome_words if " " not in w)
+
+    def claims_effect(self, text: str) -> bool:
+        """Whether ``text`` says magnesium changes something: a word for magnesium, then within three words an
+        outcome word in any form ("magnesium cured his sciatica", "mag really helped her")."""
+        said = _plain_words(text)
+        for i, word in enumerate(said):
+            if word in _MAGNESIUM_WORDS and any(word_stem(w) in self._outcome_stems for w in said[i + 1 : i + 4]):
+                return True
+        return False
 
     def refers_to_article(self, text: str) -> bool:
         """Whether ``text`` speaks of the article, other than to rule it out ("actual science, not wellness

@@ -339,6 +339,8 @@ def compose(
     if u.intent in checks and not u.named and not u.kinds:  # "is it true half of us lack magnesium?"
         claim = _restated_claim(u, hits, vectors)
     article = kb.by_id.get("article")
+    # "magnesium cured his sciatica, is that a thing?" asks whether it works, however it is phrased
+    intent = "works" if u.intent in ("fact", "cause") and u.claims_effect and not claim else u.intent
     if claim and not claim.cites and article is not None and u.safety_aside:  # no study measured safety
         return _uncited_claim(claim, article, None, not_measured=_no_safety_data(kb))
     if claim and not claim.cites and article is not None:  # the article gives no study for this claim
@@ -358,9 +360,7 @@ def compose(
     elif not u.named and u.kinds:  # "the big general review": a study of that kind, by what it is about
         ranked = [s for s in ranked if kb.by_id[s].evidence_level in u.kinds] or ranked
     elif not u.named:
-        ranked = preferred(
-            ranked, by_findings(index, sims), kb, u.intent, u.named_terms, closeness, index, u.asked
-        )
+        ranked = preferred(ranked, by_findings(index, sims), kb, intent, u.named_terms, closeness, index, u.asked)
     if not ranked:
         return Composed("not_in_sources", decline_text(kb, None, safety=False))
     top = kb.by_id[ranked[0]]
@@ -380,13 +380,13 @@ def compose(
             if u.safety_aside:
                 bottom += f" {_no_safety_data(kb)}"
         else:
-            bottom = f"{said} {_opening(u.intent, top, main[0], certainty)}"
+            bottom = f"{said} {_opening(intent, top, main[0], certainty)}"
     elif dose and not u.named:  # "how much should I take?": first, that no study here says what to take
         bottom = f"{DOSE_LEAD} {_opening('dose', top, main[0], certainty)}"
     elif dose:  # "was it pills or a drip?" about the study in hand: what it gave
         bottom = _opening("dose", top, main[0], certainty)
     elif (
-        u.intent == "mechanism"
+        intent == "mechanism"
         and (why := _explanation(u, hits, vectors))
         and why[1] in kb.by_id
         and (not u.named or why[1] in u.named)  # a question about a named study is answered from that study
@@ -397,7 +397,7 @@ def compose(
         if source.id != top.id:
             cited.insert(0, source)
     elif (
-        (u.intent == "works" or u.in_people)
+        (intent == "works" or u.in_people)
         and _hedged(top, main[0])
         and not measured_what_was_asked(u.named_terms, top, index)
     ):
@@ -405,12 +405,12 @@ def compose(
         certainty = "not_studied"
         bottom = f"No study here tested that directly. The closest evidence: {_found(top, main[0])}"
     else:
-        bottom = _opening(u.intent, top, main[0], certainty)
-    if limits and (u.intent in _VERDICT_INTENTS or dose):
+        bottom = _opening(intent, top, main[0], certainty)
+    if limits and (intent in _VERDICT_INTENTS or dose):
         bottom += f" The catch: {_sentence(limits.short, top.marker)}"
     beside = (
         same_people(top.id, ranked, kb, u.named_terms, index, closeness)
-        if u.intent in ("works", "strength") and not (claim or dose or u.named)
+        if intent in ("works", "strength") and not (claim or dose or u.named)
         else None
     )
     if beside:  # "does it help my diabetic neuropathy?": the trial was in other people; what was seen in these
@@ -428,7 +428,7 @@ def compose(
         sentence = _dose_sentence(top)
         if sentence:
             parts.append(f"Amounts used in the study: {_sentence(sentence, top.marker)}")
-    if limits and not (u.intent in _VERDICT_INTENTS or dose):
+    if limits and not (intent in _VERDICT_INTENTS or dose):
         parts.append(f"What this cannot show: {_sentence(limits.text, top.marker)}")
     findings_out = [
         FindingOut(marker=top.marker, text=f.text, population=f.population, evidence_level=top.evidence_level)

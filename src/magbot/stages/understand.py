@@ -177,6 +177,8 @@ class Understanding:
     quotes: tuple[str, ...] = ()  # words the question quotes from the article ("'extensive clinical studies'")
     describes_study: bool = False  # a follow-up asking for another study by what it is about ("and the chemo one?")
     reports_claim: bool = False  # passes on a claim read or heard ("apparently ...", "I read that ...")
+    # says magnesium changes something ("magnesium cured his sciatica"): a claim of an effect, whatever is asked
+    claims_effect: bool = False
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -470,6 +472,7 @@ def understand(
         quotes=quotes,
         describes_study=describes,
         reports_claim=thesaurus.reports_claim(question),
+        claims_effect=thesaurus.claims_effect(question),
     )
 
 
