@@ -157,14 +157,16 @@ class Bank:
     texts: tuple[str, ...]
     vectors: np.ndarray
 
+    @cached_property
+    def _rows(self) -> tuple[tuple[str, np.ndarray], ...]:
+        """Each label with the rows of its examples, found once."""
+        labels = np.array(self.labels)
+        return tuple((label, np.flatnonzero(labels == label)) for label in dict.fromkeys(self.labels))
+
     def nearest(self, vector: np.ndarray, k: int = 3) -> dict[str, float]:
         """Per label, the mean similarity of its ``k`` nearest examples to ``vector``."""
         sims = self.vectors @ vector
-        out: dict[str, float] = {}
-        for label in dict.fromkeys(self.labels):
-            mine = np.sort(sims[np.array([lab == label for lab in self.labels])])[::-1][:k]
-            out[label] = float(mine.mean())
-        return out
+        return {label: float(np.sort(sims[rows])[-k:].mean()) for label, rows in self._rows}
 
 
 @dataclass(frozen=True)

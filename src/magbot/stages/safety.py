@@ -433,10 +433,12 @@ def is_dose_question(text: str) -> bool:
 
 def on_topic(text: str, extra_terms: frozenset[str] = frozenset()) -> bool:
     """Whether any word (allowing for typos) belongs to magbot's subject."""
+    said = words(text)
+
+    def known(word: str) -> bool:
+        return any(w in TOPIC_TERMS or w in extra_terms for w in (word, word[:-1] if word.endswith("s") else word))
+
+    if any(known(w) for w in said):  # a word as written first; a typo's nearest word only if none is
+        return True
     vocabulary = TOPIC_TERMS | extra_terms
-    for word in words(text):
-        if word in vocabulary or (word.endswith("s") and word[:-1] in vocabulary):
-            return True
-        if len(word) >= 5 and difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.8):
-            return True
-    return False
+    return any(len(w) >= 5 and difflib.get_close_matches(w, vocabulary, n=1, cutoff=0.8) for w in said)

@@ -188,17 +188,13 @@ def named_sources(text: str, kb: KnowledgeBase, thesaurus: Thesaurus | None = No
     """Studies a text names: by an alias from its knowledge file (in any word form: "artery" names
     "arterial"), by the first author's surname, by the number the answers show ("ref 7", "[7]"), or by
     where it was done when the text speaks of research ("the Italian trial"; see ``by_place``)."""
-
-    def stems_of(phrase: str) -> str:
-        return " " + " ".join(word_stem(w) for w in words(phrase.replace("-", " "))) + " "
-
     text = without_excluded(text)
-    stems = stems_of(text)
+    stems = _stems_of(text)
     said = search_terms(text)  # for titles
     numbers = {int(n) for n in _BY_NUMBER.findall(text)}
     named = {s.id for s in kb.sources if s.number is not None and s.number in numbers}
     for source in kb.sources:
-        aliases = [stems_of(a) for a in source.aliases]
+        aliases = [_stems_of(a) for a in source.aliases]
         by_alias = any(a.strip() and a in stems for a in aliases)
         first = source.authors[0].split()[0] if source.authors else None  # studies go by their first author
         by_author = bool(first and re.search(rf"\b{re.escape(first)}\b", text, re.IGNORECASE))
@@ -209,6 +205,12 @@ def named_sources(text: str, kb: KnowledgeBase, thesaurus: Thesaurus | None = No
     if placed and named:  # "the Chinese rat study": the place narrows what the other names leave open
         return frozenset(named & placed) or frozenset(named)
     return frozenset(named | placed)
+
+
+@lru_cache(maxsize=4096)
+def _stems_of(phrase: str) -> str:
+    """A phrase as space-padded stems ("back-pain trials" is " back pain trial "), for finding names in text."""
+    return " " + " ".join(word_stem(w) for w in words(phrase.replace("-", " "))) + " "
 
 
 @lru_cache(maxsize=256)
