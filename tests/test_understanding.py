@@ -495,6 +495,20 @@ def test_a_study_asked_for_by_what_it_is_about_is_found_or_declined_never_off_to
     assert rodents.status == "answered" and rodents.citations[0].id in {"ref-8", "ref-9"}
 
 
+def test_asking_for_another_study_of_the_same_kind_leaves_the_one_in_hand(bot: Magbot) -> None:
+    fed = converse(
+        bot,
+        "what did the rat wire study do",
+        "so they put metal in the nerve?",
+        "is there one where they just fed the animals magnesium instead?",
+    )
+    assert fed[2].status == "answered" and fed[2].citations[0].id == "ref-9"
+    pills = converse(
+        bot, "what did the back pain trial find", "was it by drip", "is there another trial that used pills only"
+    )
+    assert pills[2].status == "answered" and pills[2].citations[0].id == "ref-3"
+
+
 def test_a_follow_up_with_a_new_subject_the_sources_lack_is_declined(bot: Magbot) -> None:
     answers = converse(bot, "what did the Gröber review say", "does it list migraine", "and gout, would it help that?")
     assert answers[2].status == "not_in_sources" and "gout" in answers[2].answer

@@ -297,7 +297,9 @@ _DESCRIBES = re.compile(
     r"\bthe (?!same\b|first\b|second\b|last\b|other\b|latter\b|former\b)(?:[a-z0-9-]+ ){1,3}"
     r"(?:one|ones|study|studies|paper|papers|review|trial|trials|experiment)\b"
     r"|\bthe (?:one|ones|study|paper|review|trial) (?:about|on|with|where|that|in|from)\b"
-    r"|\b(?:the|that) (?:review|meta-analysis|protocol|survey)\b",
+    r"|\b(?:the|that) (?:review|meta-analysis|protocol|survey)\b"
+    r"|\b(?:is|was) there (?:a |an |any )?(?:other |another )?(?:one|ones|study|studies|trial|paper|experiment)"
+    r" (?:where|that|with|about|on|in)\b",
     re.IGNORECASE,
 )
 
@@ -358,6 +360,7 @@ _IN_PEOPLE = re.compile(
     r"|\bhuman (studies|study|trials?|evidence|data)\b",
     re.IGNORECASE,
 )
+_ANOTHER = re.compile(r"\b(another|other|instead|different|else)\b", re.IGNORECASE)
 _SAME_ONE = re.compile(r"\b(was|were|is|are|did)\s+(it|that|this|they|those|these)\b", re.IGNORECASE)
 # ... unless it asks for more of it ("did they try it in people too?")
 _ALSO = re.compile(r"\b(too|also|as well|either)\b", re.IGNORECASE)
@@ -381,7 +384,10 @@ def understand(
         named_now = frozenset()  # "rats" there is one of two answers asked about, not a new study named
     levels = thesaurus.research_in(question)[1] if follow_up else frozenset()
     earlier = [*_named_earlier(history, res.kb, thesaurus), *prior]  # the conversation's studies, latest first
+    # "does that review mention it?" is the conversation's review; "is there one where they fed them instead?"
+    # asks for another one
     fitting = [s for s in dict.fromkeys(earlier) if res.kb.by_id[s].evidence_level in levels]
+    fitting = [] if _ANOTHER.search(question) else fitting
     if named_now:  # the question names its study, or moves to one of its own ("what about in mice?")
         named = named_now
         prior = tuple(s for s in prior if s in named_now)
@@ -390,6 +396,8 @@ def understand(
     elif follow_up and _DESCRIBES.search(question):
         # "and the blood sugar one?", "what about the animal studies": another study, by what it is about
         kinds = frozenset(s.id for s in res.kb.sources if s.evidence_level in levels)
+        if _ANOTHER.search(question):  # "is there another trial ...": not the one in hand
+            kinds = kinds - set(earlier[:1]) or kinds
         named, prior, resolved, describes = kinds or _by_title_word(question, res.kb, thesaurus), (), question, True
     elif follow_up and _IN_PEOPLE.search(question) and (not _SAME_ONE.search(question) or _ALSO.search(question)):
         # "and in humans?", "has anyone tried that on people?": the conversation's subject, tested in people
