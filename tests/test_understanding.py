@@ -158,6 +158,11 @@ def test_asking_whether_they_tried_it_in_animals_too_moves_to_the_animal_studies
     # asking whether the study in hand was in animals stays with it
     same = converse(bot, "what did the back pain trial find", "was it done in animals?")
     assert same[1].citations[0].id == "ref-4"
+    # "was that ever tried in people?" asks for evidence in people; "was that in people?" about the study in hand
+    ever = converse(bot, "what did the mouse study find", "what did they eat", "was that ever tried in people?")
+    assert ever[2].citations[0].id in {"ref-1", "ref-4"}
+    that = converse(bot, "what did the mouse study find", "what did they eat", "was that in people?")
+    assert that[2].citations[0].id == "ref-9"
 
 
 def test_informal_words_are_not_spell_corrected(bot: Magbot) -> None:

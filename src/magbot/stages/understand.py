@@ -363,7 +363,7 @@ _IN_PEOPLE = re.compile(
 _ANOTHER = re.compile(r"\b(another|other|instead|different|else)\b", re.IGNORECASE)
 _SAME_ONE = re.compile(r"\b(was|were|is|are|did)\s+(it|that|this|they|those|these)\b", re.IGNORECASE)
 # ... unless it asks for more of it ("did they try it in people too?")
-_ALSO = re.compile(r"\b(too|also|as well|either)\b", re.IGNORECASE)
+_ALSO = re.compile(r"\b(too|also|as well|either|ever)\b", re.IGNORECASE)
 # A follow-up asking for evidence in animals ("did they try it in animals too?").
 _IN_ANIMALS = re.compile(r"\b(in|on|with) (lab )?(animals?|rats?|mice|mouse|rodents?)\b", re.IGNORECASE)
 
