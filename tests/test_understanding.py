@@ -165,6 +165,16 @@ def test_asking_whether_they_tried_it_in_animals_too_moves_to_the_animal_studies
     assert that[2].citations[0].id == "ref-9"
 
 
+def test_thanks_in_a_conversation_is_small_talk_not_a_repeat_of_the_answer(bot: Magbot) -> None:
+    first, thanks = converse(bot, "does magnesium help nerve pain", "ok thanks, that helps")
+    assert first.status == "answered"
+    assert thanks.status == "out_of_scope" and not thanks.citations and "Possibly" not in thanks.answer
+    assert "magbot is here whenever you have a question" in thanks.answer
+    # a short follow-up that asks something is still one
+    _, mice = converse(bot, "does magnesium help nerve pain", "ok and in mice?")
+    assert mice.status == "answered" and mice.citations[0].id == "ref-9"
+
+
 def test_informal_words_are_not_spell_corrected(bot: Magbot) -> None:
     answer = bot.ask("is mag any good for nerve pain lol")
     assert answer.status == "answered"

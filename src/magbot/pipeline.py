@@ -43,6 +43,15 @@ def out_of_scope_text(kb: KnowledgeBase) -> str:
     )
 
 
+def social_text(kb: KnowledgeBase) -> str:
+    """The reply to small talk ("thanks", "hello"): what magbot is for, without repeating an answer."""
+    return (
+        "magbot is here whenever you have a question about magnesium and nerve (neuropathic) pain; it answers "
+        f"from one consumer-health article and the {kb.study_count} studies it cites. You could ask, for example: "
+        "“Does magnesium help nerve pain?” or “What did the back pain trial find?”"
+    )
+
+
 @dataclass(frozen=True)
 class _Ready:
     kb: KnowledgeBase
@@ -235,7 +244,8 @@ class Magbot:
         verdict = _verdict(u, ready)
         common = {"retrieval_query": u.query, "intent": u.intent}
         if verdict == "out_of_scope":
-            return self._reply(question, "out_of_scope", prefix + out_of_scope_text(kb), mode="none", **common)
+            text = social_text(kb) if u.social else out_of_scope_text(kb)
+            return self._reply(question, "out_of_scope", prefix + text, mode="none", **common)
         if verdict == "safety":
             text = prefix + decline_text(kb, None, safety=True, topic=u.safety_topic)
             return self._reply(question, "not_in_sources", text, mode="none", **common)

@@ -50,6 +50,12 @@ class Thesaurus:
     article_words: tuple[str, ...] = ()  # how people refer to the article ("the blog", "that site", "it says")
     asked_only_topics: frozenset[str] = frozenset()  # safety topics that count only where a question asks
     hearsay_words: tuple[str, ...] = ()  # how people pass on a claim read or heard ("apparently", "i read")
+    social_words: frozenset[str] = frozenset()  # greetings, thanks, goodbyes ("ok thanks", "cool, cheers")
+
+    def is_social(self, text: str) -> bool:
+        """Whether ``text`` is only small talk: no question mark, and every word a social or common word."""
+        said = _plain_words(text)
+        return bool(said) and "?" not in text and all(w in self.social_words or w in STOPWORDS for w in said)
 
     def reports_claim(self, text: str) -> bool:
         """Whether ``text`` passes on something read or heard ("apparently ...", "I read that ...")."""
@@ -247,11 +253,12 @@ def load_thesaurus(path: Path) -> Thesaurus:
     article = tuple(" ".join(_plain_words(t)) for t in _strings(path, data.get("article_words") or [], "article_words"))
     asked_only = frozenset(_strings(path, data.get("asked_only_topics") or [], "asked_only_topics"))
     hearsay = tuple(" ".join(_plain_words(t)) for t in _strings(path, data.get("hearsay_words") or [], "hearsay_words"))
+    social = frozenset(_strings(path, data.get("social_words") or [], "social_words"))
     if unknown := asked_only - set(topics):
         raise KnowledgeError(
             path, f"names topics that safety_topics lacks: {', '.join(sorted(unknown))}", field="asked_only_topics"
         )
-    return Thesaurus(synonyms, ignore, topics, designs, research, outcomes, article, asked_only, hearsay)
+    return Thesaurus(synonyms, ignore, topics, designs, research, outcomes, article, asked_only, hearsay, social)
 
 
 def embed_cached(

@@ -179,6 +179,7 @@ class Understanding:
     reports_claim: bool = False  # passes on a claim read or heard ("apparently ...", "I read that ...")
     # says magnesium changes something ("magnesium cured his sciatica"): a claim of an effect, whatever is asked
     claims_effect: bool = False
+    social: bool = False  # only small talk: a greeting, thanks or goodbye ("ok thanks", "cool, cheers")
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -375,10 +376,11 @@ def understand(
     embed: Callable[[Sequence[str]], np.ndarray],
 ) -> Understanding:
     """Resolve the question against the conversation, embed it once, and read its intent and coverage."""
-    resolved, follow_up, prior = resolve(question, history, res.kb)
+    thesaurus = res.banks.thesaurus
+    social = thesaurus.is_social(question)  # "ok thanks": small talk, not a follow-up that repeats the answer
+    resolved, follow_up, prior = (question, False, ()) if social else resolve(question, history, res.kb)
     in_people = describes = False
     kept: str | None = None  # the conversation's study, kept for a follow-up that names none
-    thesaurus = res.banks.thesaurus
     named_now = named_sources(question, res.kb, thesaurus)
     if named_now and follow_up and prior and _WEIGHS.search(question):
         named_now = frozenset()  # "rats" there is one of two answers asked about, not a new study named
@@ -483,6 +485,7 @@ def understand(
         describes_study=describes,
         reports_claim=thesaurus.reports_claim(question),
         claims_effect=thesaurus.claims_effect(question),
+        social=social,
     )
 
 
