@@ -51,6 +51,7 @@ class Thesaurus:
     asked_only_topics: frozenset[str] = frozenset()  # safety topics that count only where a question asks
     hearsay_words: tuple[str, ...] = ()  # how people pass on a claim read or heard ("apparently", "i read")
     social_words: frozenset[str] = frozenset()  # greetings, thanks, goodbyes ("ok thanks", "cool, cheers")
+    article_claim_topics: frozenset[str] = frozenset()  # safety topics the article itself makes a claim about
 
     def is_social(self, text: str) -> bool:
         """Whether ``text`` is only small talk: no question mark, and every word a social or common word."""
@@ -254,11 +255,18 @@ def load_thesaurus(path: Path) -> Thesaurus:
     asked_only = frozenset(_strings(path, data.get("asked_only_topics") or [], "asked_only_topics"))
     hearsay = tuple(" ".join(_plain_words(t)) for t in _strings(path, data.get("hearsay_words") or [], "hearsay_words"))
     social = frozenset(_strings(path, data.get("social_words") or [], "social_words"))
+    claimed = frozenset(_strings(path, data.get("article_claim_topics") or [], "article_claim_topics"))
+    if unknown := claimed - set(topics):
+        raise KnowledgeError(
+            path, f"names topics that safety_topics lacks: {', '.join(sorted(unknown))}", field="article_claim_topics"
+        )
     if unknown := asked_only - set(topics):
         raise KnowledgeError(
             path, f"names topics that safety_topics lacks: {', '.join(sorted(unknown))}", field="asked_only_topics"
         )
-    return Thesaurus(synonyms, ignore, topics, designs, research, outcomes, article, asked_only, hearsay, social)
+    return Thesaurus(
+        synonyms, ignore, topics, designs, research, outcomes, article, asked_only, hearsay, social, claimed
+    )
 
 
 def embed_cached(

@@ -450,7 +450,7 @@ def understand(
         # pointer to a pharmacist for the reader's own case
         topic, aside = None, topic
     elif (
-        topic == _CLAIMED_TOPIC
+        topic in thesaurus.article_claim_topics
         and intent == "article"
         and not subjects
         and not _PERSONAL.search(asking_clauses(question))
@@ -489,8 +489,6 @@ def understand(
     )
 
 
-# The one safety topic the article makes a claim about (magnesium without the dangers of painkillers).
-_CLAIMED_TOPIC = "side effects"
 # Words by which a question speaks of the asker's own (or the reader's) use ("can I", "my tablets", "should you").
 _PERSONAL = re.compile(r"\b(i|i'm|im|i've|ive|me|my|mine|we|us|our|you|your)\b", re.IGNORECASE)
 # What a follow-up asks when it asks for evidence on a subject, rather than about the study in hand.
