@@ -174,13 +174,15 @@ def preferred(
 
     asked_terms, question_terms = set(search_terms(asked)), set(search_terms(question))  # once, not per study
 
-    def outcome_asked(sid: str) -> int:  # among tested studies, for any question about the evidence: 2 when
-        # it measured what the asking clause names, 1 when only what the story around it does
-        measured = index.measured.get(sid, frozenset())
+    def outcome_asked(sid: str, without: frozenset[str] = frozenset()) -> int:  # among tested studies, for any
+        # question about the evidence: 2 when it measured what the asking clause names, 1 when only what the
+        # story around it does
+        measured = index.measured.get(sid, frozenset()) - without
         return 2 if asked_terms & measured else int(bool(question_terms & measured))
 
-    def measures_it(sid: str) -> int:  # a study that measured what was asked answers before one that did not
-        return outcome_asked(sid) if intent == "works" else 0
+    def measures_it(sid: str, without: frozenset[str] = frozenset()) -> int:  # a study that measured what was
+        # asked answers before one that did not
+        return outcome_asked(sid, without) if intent == "works" else 0
 
     if level in tested:  # a tested study leads; another tested one whose findings are nearer may take over
         rivals = [s for s in ranked if kb.by_id[s].evidence_level in tested]
@@ -211,10 +213,8 @@ def preferred(
     def beyond_who(sid: str) -> int:  # what it measured, not who was studied ("blocked leg arteries": not "legs"),
         # unless the question names them ("leg pain from bad circulation")
         conditions = index.conditions.get(sid, ())
-        if any(c and c <= question_terms for c in conditions):
-            return measures_it(sid)
-        measured = index.measured.get(sid, frozenset()) - set().union(*conditions)
-        return 0 if intent != "works" else 2 if asked_terms & measured else int(bool(question_terms & measured))
+        named = any(c and c <= question_terms for c in conditions)
+        return measures_it(sid, frozenset() if named else frozenset().union(*conditions))
 
     if not candidates or (level != "review" and beyond_who(ranked[0]) > max(map(measures_it, candidates))):
         return ranked  # the first study measured what was asked and no rival did: a trial plan, say, whose
@@ -255,15 +255,15 @@ def same_people(
         return None
     floor = near.get(top, -1.0) - PREFERENCE_MARGIN
     others = [
-        s
+        (near.get(s, -1.0), s, condition)
         for s in ranked
         if s != top
         and kb.by_id[s].population == "humans"
         and kb.by_id[s].evidence_level not in ("review", "protocol")
         and near.get(s, -1.0) >= floor
-        and named(s)
+        and (condition := named(s))
     ]
     if not others:
         return None
-    best = max(others, key=lambda s: near.get(s, -1.0))
-    return best, named(best)
+    _, best, condition = max(others)
+    return best, condition

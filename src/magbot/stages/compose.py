@@ -413,17 +413,18 @@ def compose(
         if intent in ("works", "strength") and not (claim or dose or u.named)
         else None
     )
+    shown = [(top, f) for f in main]  # the findings the answer rests on, with their studies
+    listed = [f"- {_sentence(f.text, top.marker)}" for f in main if f.text.rstrip(".!?") not in bottom]
+    listed = listed or [f"- {_sentence(f.text, top.marker)}" for f in main]  # not repeated when quoted above
     if beside:  # "does it help my diabetic neuropathy?": the trial was in other people; what was seen in these
-        other = kb.by_id[beside[0]]
+        other, in_them = kb.by_id[beside[0]], f"In people with {beside[1]}"
         seen = _findings_in_order(other, index, sims)[0]
-        bottom += f" In people with {beside[1]}: {_found(other, seen)}"
+        bottom += f" {in_them}: {_found(other, seen)}"
+        listed.append(f"- {in_them}: {_sentence(seen.text, other.marker)}")
         cited.append(other)
+        shown.append((other, seen))
     parts.append(bottom)
-    listed = [f for f in main if f.text.rstrip(".!?") not in bottom] or main  # not repeated when quoted above
-    found = [f"- {_sentence(f.text, top.marker)}" for f in listed]
-    if beside:
-        found.append(f"- In people with {beside[1]}: {_sentence(seen.text, other.marker)}")
-    parts.append("What the studies found:\n" + "\n".join(found))
+    parts.append("What the studies found:\n" + "\n".join(listed))
     if dose:
         sentence = _dose_sentence(top)
         if sentence:
@@ -431,15 +432,9 @@ def compose(
     if limits and not (intent in _VERDICT_INTENTS or dose):
         parts.append(f"What this cannot show: {_sentence(limits.text, top.marker)}")
     findings_out = [
-        FindingOut(marker=top.marker, text=f.text, population=f.population, evidence_level=top.evidence_level)
-        for f in main
+        FindingOut(marker=s.marker, text=f.text, population=f.population, evidence_level=s.evidence_level)
+        for s, f in shown
     ]
-    if beside:
-        findings_out.append(
-            FindingOut(
-                marker=other.marker, text=seen.text, population=seen.population, evidence_level=other.evidence_level
-            )
-        )
     # "I'm on warfarin. Does magnesium help nerve pain?": the answer, and what it leaves out; "did people in
     # that trial come off their meds?": and for the reader's own case, where to ask
     aside = mentioned_note(u.mentioned) if u.mentioned else SAFETY_POINTER if u.safety_aside else ""
