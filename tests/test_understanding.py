@@ -170,9 +170,11 @@ def test_thanks_in_a_conversation_is_small_talk_not_a_repeat_of_the_answer(bot: 
     assert first.status == "answered"
     assert thanks.status == "out_of_scope" and not thanks.citations and "Possibly" not in thanks.answer
     assert "magbot is here whenever you have a question" in thanks.answer
-    # a short follow-up that asks something is still one
+    # a short follow-up that asks something is still one, with or without a question mark
     _, mice = converse(bot, "does magnesium help nerve pain", "ok and in mice?")
     assert mice.status == "answered" and mice.citations[0].id == "ref-9"
+    _, much = converse(bot, "does magnesium lower blood sugar", "by how much")
+    assert much.status == "answered" and much.citations[0].id == "ref-1"
 
 
 def test_informal_words_are_not_spell_corrected(bot: Magbot) -> None:

@@ -35,6 +35,10 @@ __all__ = ["Bank", "Banks", "Thesaurus", "embed_cached", "fit_cached", "load_ban
 
 
 _MAGNESIUM_WORDS = frozenset({"magnesium", "mag", "mg"})
+# Words that ask (interrogatives and the verbs a question starts with): a message with one is not small talk.
+_QUESTION_WORDS = frozenset(
+    "how what whats why which who when where does do did is are was were can could would will should shall".split()
+)
 
 
 @dataclass(frozen=True)
@@ -54,9 +58,16 @@ class Thesaurus:
     article_claim_topics: frozenset[str] = frozenset()  # safety topics the article itself makes a claim about
 
     def is_social(self, text: str) -> bool:
-        """Whether ``text`` is only small talk: no question mark, and every word a social or common word."""
+        """Whether ``text`` is only small talk: it starts with a social word, every word is one or a common word,
+        and nothing asks (no question mark or question word: "by how much" is a follow-up)."""
         said = _plain_words(text)
-        return bool(said) and "?" not in text and all(w in self.social_words or w in STOPWORDS for w in said)
+        return (
+            bool(said)
+            and said[0] in self.social_words
+            and "?" not in text
+            and not _QUESTION_WORDS & set(said)
+            and all(w in self.social_words or w in STOPWORDS for w in said)
+        )
 
     def reports_claim(self, text: str) -> bool:
         """Whether ``text`` passes on something read or heard ("apparently ...", "I read that ...")."""
