@@ -506,6 +506,8 @@ def test_a_study_asked_for_by_what_it_is_about_is_found_or_declined_never_off_to
     # a word only one study's title has names it; a study the sources lack is declined, not out of scope
     wired = converse(bot, "what did they do to the mice?", "how long was it", "ok and the one with the wire?")
     assert wired[2].status == "answered" and wired[2].citations[0].id == "ref-8"
+    other = converse(bot, "was there any study in mice?", "what did it show", "and the other one with the wire?")
+    assert other[2].citations[0].id == "ref-8"
     chemo = converse(bot, "what did the back pain trial find?", "and the review?", "and the one about chemo?")
     assert chemo[2].status == "not_in_sources" and "chemo" in chemo[2].answer
     rodents = bot.ask("what did the studies in rodents find about regrowing nerves?")

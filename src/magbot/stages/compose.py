@@ -420,7 +420,8 @@ def compose(
         other, in_them = kb.by_id[beside[0]], f"In people with {beside[1]}"
         seen = _findings_in_order(other, index, sims)[0]
         bottom += f" {in_them}: {_found(other, seen)}"
-        listed.append(f"- {in_them}: {_sentence(seen.text, other.marker)}")
+        text = seen.text[0].lower() + seen.text[1:] if seen.text[1:2].islower() else seen.text  # "Among" -> "among"
+        listed.append(f"- {in_them}: {_sentence(text, other.marker)}")
         cited.append(other)
         shown.append((other, seen))
     parts.append(bottom)

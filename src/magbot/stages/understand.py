@@ -299,6 +299,7 @@ _DESCRIBES = re.compile(
     r"(?:one|ones|study|studies|paper|papers|review|trial|trials|experiment)\b"
     r"|\bthe (?:one|ones|study|paper|review|trial) (?:about|on|with|where|that|in|from)\b"
     r"|\b(?:the|that) (?:review|meta-analysis|protocol|survey)\b"
+    r"|\bthe other (?:one|ones|study|studies|paper|review|trial|experiment) (?:about|on|with|where|that|in|from)\b"
     r"|\b(?:is|was) there (?:a |an |any )?(?:other |another )?(?:one|ones|study|studies|trial|paper|experiment)"
     r" (?:where|that|with|about|on|in)\b",
     re.IGNORECASE,
