@@ -158,5 +158,13 @@ def test_bad_input_is_invalid_with_a_reason(bot: Magbot, question: str, reason: 
     assert len(answer.question) <= bot.settings.max_question_chars
 
 
+def test_a_long_story_with_its_question_at_the_end_is_answered(bot: Magbot) -> None:
+    story = "I have had type 2 diabetes for twelve years and my feet burn and tingle most nights. " * 16
+    question = story + "Does magnesium actually help nerve pain, or is it hype?"
+    assert 1000 < len(question) <= bot.settings.max_question_chars
+    answer = bot.ask(question)
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+
+
 def test_non_string_question_is_invalid(bot: Magbot) -> None:
     assert bot.ask(12345).status == "invalid"

@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(default=0, ge=0, le=1000, description="Characters shared by split passages.")
     top_k: int = Field(default=6, ge=1, le=30, description="Passages kept after fusion.")
     max_sentences: int = Field(default=3, ge=1, le=10, description="Sentences in an extractive answer.")
-    max_question_chars: int = Field(default=1000, ge=10, le=100_000, description="Longest question.")
+    max_question_chars: int = Field(default=2000, ge=10, le=100_000, description="Longest question.")
     max_history_turns: int = Field(
         default=10,
         ge=0,
