@@ -729,15 +729,6 @@ def test_asking_magnesium_to_fix_it_asks_about_the_story(bot: Magbot) -> None:
     assert past.status == "answered" and past.citations[0].id == "ref-4"
 
 
-def test_will_it_work_after_a_story_about_magnesium_asks_about_the_question_not_the_story(bot: Magbot) -> None:
-    question = (
-        "my feet burn every night from diabetes. my friend said magnesium fixed her cramps, will it work for my nerves?"
-    )
-    answer = bot.ask(question)
-    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
-    assert "You mention cramps" in answer.answer
-
-
 def test_an_operation_told_as_long_past_is_the_story(bot: Magbot) -> None:
     question = "had an appendectomy 5 years ago. now my legs burn with nerve pain, does mag help that kind of pain?"
     answer = bot.ask(question)

@@ -409,11 +409,6 @@ _CLAUSE = re.compile(r"\s*(?:[,;:]|\s[-–—]\s)\s*")
 NAMES_MAGNESIUM = re.compile(r"\b(magnesium|mag|mg|magnesia)\b", re.IGNORECASE)
 
 
-# A clause asking about "it" when magnesium was named just before ("my sister said magnesium fixed her cramps,
-# will it work for my nerves?").
-_ASKS_OF_IT = re.compile(r"(does|do|did|will|would|can|could|should|might)\s+it\b", re.IGNORECASE)
-
-
 def asking_clauses(text: str) -> str:
     """What ``text`` asks, from the clause where each question starts, if that clause says what it asks
     about: "forget the oil, does magnesium help nerve pain?" asks "does magnesium help nerve pain?", while
@@ -422,15 +417,7 @@ def asking_clauses(text: str) -> str:
     for sentence in _SENTENCE_END.split(text):
         clauses = _CLAUSE.split(sentence.strip())
         start = next(
-            (
-                i
-                for i, c in enumerate(clauses)
-                if _ASKING.match(c)
-                and (
-                    NAMES_MAGNESIUM.search(" ".join(clauses[i:]))
-                    or (_ASKS_OF_IT.match(c) and NAMES_MAGNESIUM.search(" ".join(clauses[:i])))
-                )
-            ),
+            (i for i, c in enumerate(clauses) if _ASKING.match(c) and NAMES_MAGNESIUM.search(" ".join(clauses[i:]))),
             None,
         )
         if start is not None:
