@@ -159,8 +159,19 @@ def test_bad_input_is_invalid_with_a_reason(bot: Magbot, question: str, reason: 
 
 
 def test_a_long_story_with_its_question_at_the_end_is_answered(bot: Magbot) -> None:
-    story = "I have had type 2 diabetes for twelve years and my feet burn and tingle most nights. " * 16
-    question = story + "Does magnesium actually help nerve pain, or is it hype?"
+    question = (
+        "Sorry, this is long. I'm 58 and I have had type 2 diabetes for about twelve years. My sugars were all over "
+        "the place for the first few, I admit, but they have been much better since I changed my diet and started "
+        "walking every morning with the dog. About three years ago my feet started to tingle at night, then burn, "
+        "and now some evenings it feels like I'm standing on hot sand. My GP sent me to a podiatrist who checks my "
+        "feet every few months and says the nerves are damaged but there are no ulcers, which is a relief. I was "
+        "put on amitriptyline, which helps me sleep but leaves me groggy until lunchtime, and I tried gabapentin "
+        "before that, which made me dizzy. My daughter has been reading about supplements online and keeps sending "
+        "me links, and my neighbour swears by the magnesium spray she gets from the market. I don't want to waste "
+        "money on something that does nothing, and I don't want to upset my GP by turning up with a list of things "
+        "I read on the internet either. I would just like to know what the research actually shows before I decide. "
+        "So, honestly: does magnesium actually help this kind of nerve pain, or is it all hype?"
+    )
     assert 1000 < len(question) <= bot.settings.max_question_chars
     answer = bot.ask(question)
     assert answer.status == "answered" and answer.citations[0].id == "ref-4"

@@ -729,6 +729,23 @@ def test_asking_magnesium_to_fix_it_asks_about_the_story(bot: Magbot) -> None:
     assert past.status == "answered" and past.citations[0].id == "ref-4"
 
 
+def test_a_grown_up_daughter_in_the_story_is_not_a_question_about_children(bot: Magbot) -> None:
+    story = bot.ask("my daughter keeps sending me links about supplements. does magnesium help nerve pain?")
+    assert story.status == "answered" and story.citations[0].id == "ref-4"
+    asked = bot.ask("can i give my daughter magnesium for her growing pains?")
+    assert asked.status == "not_in_sources" and "pharmacist" in asked.answer
+
+
+def test_this_kind_of_nerve_pain_names_its_own_subject_unless_the_story_names_a_kind(bot: Magbot) -> None:
+    own = bot.ask(
+        "had my back go three years ago lifting a wardrobe, shooting pain into my calf since, the tablets make me "
+        "dozy and the physio is pricey. would magnesium help this kind of nerve pain?"
+    )
+    assert own.status == "answered" and own.citations[0].id == "ref-4"
+    kind = bot.ask("I have trigeminal neuralgia. does magnesium help this kind of nerve pain?")
+    assert kind.status == "not_in_sources" and "trigeminal" in kind.answer
+
+
 def test_an_operation_told_as_long_past_is_the_story(bot: Magbot) -> None:
     question = "had an appendectomy 5 years ago. now my legs burn with nerve pain, does mag help that kind of pain?"
     answer = bot.ask(question)

@@ -219,8 +219,16 @@ _POINTS_BACK = re.compile(r"(?<!worth )\b(it|this|that|them)\s*[?!.]*\s*$", re.I
 
 
 def points_back(asking: str) -> bool:
-    """Whether an asking clause points back at the story before it ("this type of pain", "does it help that?")."""
-    return bool(_POINTS_BACK_AT_KIND.search(asking) or _POINTS_BACK.search(asking))
+    """Whether an asking clause points back at the story before it ("this type of pain", "does it help that?"),
+    rather than naming a condition of its own ("this kind of nerve pain")."""
+    return bool((_POINTS_BACK_AT_KIND.search(asking) and not _kind_named(asking)) or _POINTS_BACK.search(asking))
+
+
+def _kind_named(asking: str) -> bool:
+    """Whether the kind an asking clause points at is a condition it names: "this kind of nerve pain"."""
+    kind = _POINTS_BACK_AT_KIND.search(asking)
+    named = words(asking[kind.end() :])[:4] if kind else []
+    return named[:1] == ["of"] and bool(set(named) & CONDITION_TERMS)
 
 
 _CLAUSE_BREAK = re.compile(r"[.?!;,]|\s[-–—]\s|\s(?:and|but)\s")
@@ -279,7 +287,9 @@ def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str], t
     if all(_told_as_past_only(question, s) for s in subjects):
         return True  # "had a TIA 8 years ago. does magnesium help this kind of nerve pain?": history
     if _POINTS_BACK_AT_KIND.search(asking):
-        return False
+        # "this kind of nerve pain" names a condition: only the story's words for a kind of it count ("trigeminal
+        # neuralgia"), not every detail of the story ("ulcers", "dizzy")
+        return _kind_named(asking) and not _kinds_asked(question, unknown)
     # its own subject in lay words counts too: "is the low magnesium bit true?" asks about a deficiency
     own = set(said) | {w for term in thesaurus.expansions(asking) for w in words(term)}
     return not (_POINTS_BACK.search(asking) or _wanted_for_story(asking, thesaurus)) and bool(own & CONDITION_TERMS)
