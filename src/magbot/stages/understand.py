@@ -195,7 +195,7 @@ def named_sources(text: str, kb: KnowledgeBase, thesaurus: Thesaurus | None = No
     numbers = {int(n) for n in _BY_NUMBER.findall(text)}
     named = {s.id for s in kb.sources if s.number is not None and s.number in numbers}
     for source in kb.sources:
-        aliases = [_stems_of(a) for a in source.aliases]
+        aliases = [_alias_stems(a) for a in source.aliases]
         by_alias = any(a.strip() and a in stems for a in aliases)
         first = source.authors[0].split()[0] if source.authors else None  # studies go by their first author
         by_author = bool(first and re.search(rf"\b{re.escape(first)}\b", text, re.IGNORECASE))
@@ -208,10 +208,15 @@ def named_sources(text: str, kb: KnowledgeBase, thesaurus: Thesaurus | None = No
     return frozenset(named | placed)
 
 
-@lru_cache(maxsize=4096)
 def _stems_of(phrase: str) -> str:
     """A phrase as space-padded stems ("back-pain trials" is " back pain trial "), for finding names in text."""
     return " " + " ".join(word_stem(w) for w in words(phrase.replace("-", " "))) + " "
+
+
+@lru_cache(maxsize=1024)
+def _alias_stems(alias: str) -> str:
+    """A study's name as stems, worked out once (the question's own text is never kept in this cache)."""
+    return _stems_of(alias)
 
 
 @lru_cache(maxsize=256)
