@@ -774,3 +774,14 @@ def test_asking_which_symptoms_need_care_is_for_a_doctor_not_a_study(bot: Magbot
     assert "doctor or nurse" in answer.answer and "emergency number" in answer.answer
     normal = bot.ask("my foot went numb after kneeling for an hour, back to normal now. is that normal?")
     assert normal.status == "not_in_sources"
+
+
+def test_a_stated_age_under_18_is_a_question_about_children(bot: Magbot) -> None:
+    child = bot.ask("my 11-year-old says her feet burn at bedtime. how much magnesium could she have?")
+    assert child.status == "not_in_sources" and "pharmacist" in child.answer and not child.citations
+    thesaurus = load_thesaurus(KNOWLEDGE / "understanding" / "thesaurus.yaml")
+    assert ("children", "7 yo") in thesaurus.safety_terms("is it ok for a 7 yo?")
+    # a grown-up's age, or a number of years that is a duration, is not a child
+    assert not thesaurus.safety_terms("my dad is 74 years old and has had tingling for 9 years")
+    grown = bot.ask("my dad is 74 years old, does magnesium help his neuropathy?")
+    assert grown.status == "answered" and grown.citations[0].id == "ref-4"

@@ -41,6 +41,16 @@ _QUESTION_WORDS = frozenset(
 )
 
 
+# A stated age: "my 9 yr old", "a 12-year-old", "she's 7 y/o", "aged 15" (a number of years alone is a duration)
+_AGE = re.compile(
+    r"\b(?:(\d{1,2})\s*-?\s*(?:(?:yrs?|years?|months?)\s*-?\s*olds?|yo|y/o)|aged?\s+(\d{1,2}))\b", re.IGNORECASE
+)
+
+
+def _minor(match: re.Match[str]) -> bool:
+    return int(match[1] or match[2]) < 18
+
+
 @dataclass(frozen=True)
 class Thesaurus:
     """Lay words and the source words for them; words that never make a question uncovered; safety topics."""
@@ -56,6 +66,7 @@ class Thesaurus:
     hearsay_words: tuple[str, ...] = ()  # how people pass on a claim read or heard ("apparently", "i read")
     social_words: frozenset[str] = frozenset()  # greetings, thanks, goodbyes ("ok thanks", "cool, cheers")
     article_claim_topics: frozenset[str] = frozenset()  # safety topics the article itself makes a claim about
+    minor_age_topic: str | None = None  # the safety topic a stated age under 18 belongs to ("my 9 yr old")
 
     def is_social(self, text: str) -> bool:
         """Whether ``text`` is only small talk: it starts with a social word, every word is one or a common word,
@@ -164,7 +175,10 @@ class Thesaurus:
     def safety_terms(self, text: str) -> list[tuple[str, str]]:
         """(topic, term) for every safety-topic term in ``text``."""
         padded = _padded(text)
-        return [(topic, t) for topic, terms in self.safety_topics.items() for t in terms if f" {t} " in padded]
+        found = [(topic, t) for topic, terms in self.safety_topics.items() for t in terms if f" {t} " in padded]
+        if self.minor_age_topic:
+            found += [(self.minor_age_topic, " ".join(_plain_words(m[0]))) for m in _AGE.finditer(text) if _minor(m)]
+        return found
 
 
 @dataclass(frozen=True)
@@ -271,12 +285,26 @@ def load_thesaurus(path: Path) -> Thesaurus:
         raise KnowledgeError(
             path, f"names topics that safety_topics lacks: {', '.join(sorted(unknown))}", field="article_claim_topics"
         )
+    minor = data.get("minor_age_topic")
+    if minor is not None and str(minor) not in topics:
+        raise KnowledgeError(path, f"names a topic that safety_topics lacks: {minor}", field="minor_age_topic")
     if unknown := asked_only - set(topics):
         raise KnowledgeError(
             path, f"names topics that safety_topics lacks: {', '.join(sorted(unknown))}", field="asked_only_topics"
         )
     return Thesaurus(
-        synonyms, ignore, topics, designs, research, outcomes, article, asked_only, hearsay, social, claimed
+        synonyms,
+        ignore,
+        topics,
+        designs,
+        research,
+        outcomes,
+        article,
+        asked_only,
+        hearsay,
+        social,
+        claimed,
+        None if minor is None else str(minor),
     )
 
 
