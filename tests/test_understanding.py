@@ -785,3 +785,13 @@ def test_a_stated_age_under_18_is_a_question_about_children(bot: Magbot) -> None
     assert not thesaurus.safety_terms("my dad is 74 years old and has had tingling for 9 years")
     grown = bot.ask("my dad is 74 years old, does magnesium help his neuropathy?")
     assert grown.status == "answered" and grown.citations[0].id == "ref-4"
+
+
+def test_magnesium_weighed_against_a_medicine_the_sources_never_mention(bot: Magbot) -> None:
+    weighed = bot.ask("is magnesium any better than my nortriptyline for the shooting pains in my legs?")
+    assert weighed.status == "answered" and weighed.citations[0].id == "ref-4"
+    assert weighed.bottom_line.startswith("No study here compared magnesium with nortriptyline.")
+    assert "You mention nortriptyline" in weighed.answer and "pharmacist" in weighed.answer
+    # the other way round, the question is about the thing the sources never mention
+    other = bot.ask("is nortriptyline better than magnesium for the shooting pains in my legs?")
+    assert other.status == "not_in_sources" and "nortriptyline" in other.answer and not other.citations

@@ -408,6 +408,8 @@ def compose(
         bottom = _opening(intent, top, main[0], certainty)
     if limits and (intent in _VERDICT_INTENTS or dose):
         bottom += f" The catch: {_sentence(limits.short, top.marker)}"
+    if u.compared and not claim:  # "is it better than my amitriptyline?": first, that no study weighed the two
+        bottom = f"No study here compared magnesium with {_listed(u.compared)}. {bottom}"
     beside = (
         same_people(top.id, ranked, kb, u.named_terms, index, closeness)
         if intent in ("works", "strength") and not (claim or dose or u.named)

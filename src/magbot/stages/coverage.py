@@ -319,6 +319,28 @@ def form_only(question: str, subjects: Sequence[str]) -> bool:
     return len(subjects) == 1 and subjects[0] in forms and not _COMPARES.search(question)
 
 
+_SENTENCE = re.compile(r"(?<!\bvs\.)(?<=[.?!])\s+", re.IGNORECASE)  # "magnesium vs. cymbalta" is one
+# What magnesium is weighed against: the words after "better than", "compared with", "vs" ("is magnesium better
+# than my amitriptyline?"), up to the end of the clause or what it is for ("... for the burning in my feet").
+_AGAINST = re.compile(
+    r"\b(?:than|versus|vs|compared (?:to|with)|against)\b\.?\s+"
+    r"((?:(?!\b(?:for|at|in|with|when|if|or|and)\b)[^,.;:?!])+)",
+    re.IGNORECASE,
+)
+
+
+def baseline_only(question: str, subjects: Sequence[str]) -> bool:
+    """Whether what the sources never mention is only what magnesium is compared with ("would magnesium work
+    better than my amitriptyline?" asks whether magnesium works, against a baseline no study here used), not
+    the subject of the comparison ("is lipoic acid better than magnesium?" asks about lipoic acid)."""
+    baseline: set[str] = set()
+    for sentence in _SENTENCE.split(question):
+        for m in _AGAINST.finditer(sentence):
+            if NAMES_MAGNESIUM.search(sentence[: m.start()]) and not NAMES_MAGNESIUM.search(m[1]):
+                baseline |= {part for w in words(m[1]) for part in (w, *w.split("-"))}
+    return bool(subjects) and set(subjects) <= baseline
+
+
 def asked_part(text: str, thesaurus: Thesaurus) -> str:
     """The asking clauses of ``text`` and their source words, or "" when they are the whole of it."""
     asking = asking_clauses(text)

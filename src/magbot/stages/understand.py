@@ -29,7 +29,15 @@ import numpy as np
 from magbot._models import Source, Turn
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Banks, Thesaurus, fit_cached
-from magbot.stages.coverage import asked_outcome, asked_part, form_only, safety_topic, story_only, unknown_words
+from magbot.stages.coverage import (
+    asked_outcome,
+    asked_part,
+    baseline_only,
+    form_only,
+    safety_topic,
+    story_only,
+    unknown_words,
+)
 from magbot.stages.safety import asking_clauses
 from magbot.text import (
     STOPWORDS,
@@ -180,6 +188,9 @@ class Understanding:
     # says magnesium changes something ("magnesium cured his sciatica"): a claim of an effect, whatever is asked
     claims_effect: bool = False
     social: bool = False  # only small talk: a greeting, thanks or goodbye ("ok thanks", "cool, cheers")
+    compared: tuple[
+        str, ...
+    ] = ()  # what magnesium is weighed against that no source mentions ("than my amitriptyline")
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -447,7 +458,8 @@ def understand(
     wanted = asked_outcome(question, thesaurus.outcome_words)
     subjects = (*names, *(w for w, yes in zip(unknown, verdicts, strict=True) if yes or w == wanted))
     mentioned: tuple[str, ...] = ()
-    if subjects and (story_only(question, subjects, unknown, thesaurus) or form_only(question, subjects)):
+    compared = subjects if subjects and baseline_only(question, subjects) else ()
+    if subjects and (compared or story_only(question, subjects, unknown, thesaurus) or form_only(question, subjects)):
         subjects, mentioned = (), subjects
     topic = safety_topic(question, intent, res, bool(named_now))
     aside = None
@@ -492,6 +504,7 @@ def understand(
         reports_claim=thesaurus.reports_claim(question),
         claims_effect=thesaurus.claims_effect(question),
         social=social,
+        compared=compared,
     )
 
 
