@@ -795,3 +795,10 @@ def test_magnesium_weighed_against_a_medicine_the_sources_never_mention(bot: Mag
     # the other way round, the question is about the thing the sources never mention
     other = bot.ask("is nortriptyline better than magnesium for the shooting pains in my legs?")
     assert other.status == "not_in_sources" and "nortriptyline" in other.answer and not other.citations
+
+
+def test_animals_spoken_of_as_a_kind_of_evidence_name_no_study(bot: Magbot) -> None:
+    kind = bot.ask("my brother says magnesium only ever eased nerve pain in lab rats and mice, not in people. true?")
+    assert kind.status == "answered" and kind.citations[0].id == "ref-4"
+    study = bot.ask("does the rat study show magnesium would help people with nerve damage?")
+    assert study.status == "answered" and study.citations[0].id == "ref-8"

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 # An article word ruled out by the words just before it ("real science, not wellness blogs"): unlike
 # ``text.without_excluded``, a describing word may stand between.
 _RULED_OUT = re.compile(r"\b(not|no|rather than|instead of|other than|never mind|forget)( \w+)?\s*$")
-_DETERMINERS = frozenset({"the", "that", "this", "those", "these", "its", "their", "your"})
+DETERMINERS = frozenset({"the", "that", "this", "those", "these", "its", "their", "your"})
 
 __all__ = ["Bank", "Banks", "Thesaurus", "embed_cached", "fit_cached", "load_banks"]
 
@@ -120,7 +120,7 @@ class Thesaurus:
             kinds = {level for level, terms in self.design_words.items() if word in terms}
             before = said[max(0, i - 5) : i][::-1]
             for w in before:
-                if w in _DETERMINERS:
+                if w in DETERMINERS:
                     levels |= kinds
                     break
                 if w in STOPWORDS or w in self.design_words_all or w in self.research_words:

@@ -28,7 +28,7 @@ import numpy as np
 
 from magbot._models import Source, Turn
 from magbot.index.ingest import KnowledgeBase
-from magbot.stages.banks import Banks, Thesaurus, fit_cached
+from magbot.stages.banks import DETERMINERS, Banks, Thesaurus, fit_cached
 from magbot.stages.coverage import (
     asked_outcome,
     asked_part,
@@ -188,9 +188,8 @@ class Understanding:
     # says magnesium changes something ("magnesium cured his sciatica"): a claim of an effect, whatever is asked
     claims_effect: bool = False
     social: bool = False  # only small talk: a greeting, thanks or goodbye ("ok thanks", "cool, cheers")
-    compared: tuple[
-        str, ...
-    ] = ()  # what magnesium is weighed against that no source mentions ("than my amitriptyline")
+    # what magnesium is weighed against that no source mentions ("better than my amitriptyline")
+    compared: tuple[str, ...] = ()
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -386,6 +385,24 @@ _ALSO = re.compile(r"\b(too|also|as well|either|ever)\b", re.IGNORECASE)
 _IN_ANIMALS = re.compile(r"\b(in|on|with) (lab )?(animals?|rats?|mice|mouse|rodents?)\b", re.IGNORECASE)
 
 
+_PEOPLE = re.compile(r"\b(humans?|people|persons?|patients)\b", re.IGNORECASE)
+
+
+def _without_bare_animals(question: str, thesaurus: Thesaurus) -> str:
+    """The question less the animals it speaks of as a kind of evidence ("is it proven in people or only in
+    rats?"), keeping those that name a study: next to a word for research or after a determiner ("the mouse
+    study", "those rat experiments", "that rat one")."""
+    animals = thesaurus.design_words.get("animal", frozenset()) - thesaurus.research_words
+    said = question.split()
+    kept = []
+    for i, token in enumerate(said):
+        word = re.sub(r"[^a-z]", "", token.lower())
+        around = {re.sub(r"[^a-z]", "", w.lower()) for w in said[max(0, i - 1) : i + 3]} - {word}
+        named = around & (thesaurus.research_words | DETERMINERS)
+        kept.append("" if word in animals and not named else token)
+    return " ".join(kept)
+
+
 def understand(
     question: str,
     history: Sequence[Turn],
@@ -399,6 +416,8 @@ def understand(
     in_people = describes = False
     kept: str | None = None  # the conversation's study, kept for a follow-up that names none
     named_now = named_sources(question, res.kb, thesaurus)
+    if named_now and _PEOPLE.search(question):  # "only shown in rats and mice, never in people?" names no study
+        named_now = named_sources(_without_bare_animals(question, thesaurus), res.kb, thesaurus)
     if named_now and follow_up and prior and _WEIGHS.search(question):
         named_now = frozenset()  # "rats" there is one of two answers asked about, not a new study named
     levels = thesaurus.research_in(question)[1] if follow_up else frozenset()
