@@ -71,12 +71,16 @@ def test_follow_up_is_resolved_against_history(bot: Magbot) -> None:
 
 
 def test_dose_question_reports_study_doses_and_defers_to_a_clinician(bot: Magbot) -> None:
-    answer = bot.ask("How much magnesium should I take for nerve pain?")
-    assert answer.status == "answered"
+    # a dose for the asker is not in the sources: declined, with what the trial used as a reference only
+    answer = bot.ask("what dose of magnesium should my husband be taking for his nerve pain?")
+    assert answer.status == "not_in_sources"
     assert_contract(answer)
-    assert re.search(r"\d+ mg", answer.answer)
+    assert answer.answer.startswith("The sources do not say how much magnesium anyone should take")
+    assert re.search(r"\d+ mg", answer.answer) and [c.id for c in answer.citations] == ["ref-4"]
     assert "not a dose for you" in answer.answer and "doctor or pharmacist" in answer.answer
-    assert answer.bottom_line.startswith("No study here tells anyone what to take")
+    # what dose "helps" asks the same thing without a person: the amounts used, led by that none is a dose for you
+    general = bot.ask("what dose of magnesium helps nerve pain?")
+    assert general.status == "answered" and general.bottom_line.startswith("No study here tells anyone what to take")
     # about what one study gave: its amounts, and the notice, without a lecture first
     study = bot.ask("how much magnesium did they give in the back pain trial")
     assert study.status == "answered" and study.citations[0].id == "ref-4"

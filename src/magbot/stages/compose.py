@@ -29,6 +29,7 @@ from magbot.stages.choose import (
     same_people,
     source_ranking,
 )
+from magbot.stages.safety import asks_own_dose
 from magbot.stages.understand import Understanding, plain
 
 __all__ = ["Composed", "citation_for", "closing_notes", "compose", "decline_text"]
@@ -299,6 +300,23 @@ def _restated_claim(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np
     return _ArticleClaim(found.sentence.text, (), found.vector)
 
 
+OWN_DOSE = (
+    "The sources do not say how much magnesium anyone should take: no study here worked out a dose for people, "
+    "and magbot cannot recommend one. A doctor or pharmacist can, especially if you have kidney problems or take "
+    "other medicines."
+)
+
+
+def _own_dose(top: Source, hits: Sequence[Hit]) -> Composed:
+    """A dose for the asker is not in the sources: say so, and give what the nearest study used, as a reference."""
+    sentence = _dose_sentence(top) if top.kind == "study" else None
+    if sentence is None:
+        return Composed("not_in_sources", OWN_DOSE)
+    used = f"Amounts used in {DESIGN[top.evidence_level]} ({_who(top)}), for reference only and not a dose for you: "
+    used += _sentence(sentence, top.marker)
+    return Composed("not_in_sources", f"{OWN_DOSE}\n\n{used}", [citation_for(top, _quote(top, hits))])
+
+
 def _dose_sentence(source: Source) -> str | None:
     """The study's first sentence that gives an amount (mg, g, ml, mmol)."""
     from magbot.index.chunking import split_sentences
@@ -364,6 +382,8 @@ def compose(
     if not ranked:
         return Composed("not_in_sources", decline_text(kb, None, safety=False))
     top = kb.by_id[ranked[0]]
+    if dose and not claim and asks_own_dose(u.question):  # "how much should I take?"
+        return _own_dose(top, hits)
     focus = index.similarities(u.focus_vector) if u.named else sims
     main = _findings_in_order(top, index, focus)[: max(1, max_findings - 1)]
     certainty = _certainty([top])

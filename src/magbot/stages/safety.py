@@ -431,6 +431,23 @@ def is_dose_question(text: str) -> bool:
     return bool(_DOSE.search(text))
 
 
+# Asking for a dose of one's own ("how much should I take?", "what dose can my dad have?"), not what a study gave
+# ("how much did they give?").
+_OWN_DOSE = re.compile(
+    r"\b(how much|how many|what (dose|dosage|amount|strength)|which (dose|dosage|strength))\b"
+    r"(?:(?!\b(did|were|was|they|study|trial)\b)[^.?!]){0,50}?"
+    r"\b(should|can|could|do|must|would|shall)\s+(i|we|you|he|she|my \w+)\b(\s+\w+)?\s+"
+    r"(take|have|give|use|be taking|be having|start|try)\b"
+    r"|\b(dose|dosage|amount)\s+(for me|should i|do i need|is right for me)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_own_dose(text: str) -> bool:
+    """Whether ``text`` asks how much someone should take: a dose no study here can give."""
+    return bool(_OWN_DOSE.search(text))
+
+
 def on_topic(text: str, extra_terms: frozenset[str] = frozenset()) -> bool:
     """Whether any word (allowing for typos) belongs to magbot's subject."""
     said = words(text)

@@ -56,8 +56,9 @@ __all__ = ["Resources", "Understanding", "build_resources", "named_sources", "ou
 
 _FOLLOW_UP = re.compile(
     r"^(and|but|so|also|what about|how about|why|how long|how many|how much|was|were|is that|did (it|they|that)"
-    r"|does (it|that|this)|which|ok|okay|really)\b|\b(it|its|that|this|they|them|those|these|the same|there|he"
-    r"|she|the study|the trial|the review|that study|this study|that trial|that one|this one)\b",
+    r"|does (it|that|this)|which|ok|okay|right|really)\b|\b(it|its|that|this|they|them|those|these|the same|there|he"
+    r"|she|the study|the trial|the review|that study|this study|that trial|that one|this one)\b"
+    r"|\bthen\W*$",  # "how much should I take then?"
     re.IGNORECASE,
 )
 _MARKER = re.compile(r"\[([A-Za-z0-9-]+)\]")
