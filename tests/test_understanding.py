@@ -802,3 +802,21 @@ def test_animals_spoken_of_as_a_kind_of_evidence_name_no_study(bot: Magbot) -> N
     assert kind.status == "answered" and kind.citations[0].id == "ref-4"
     study = bot.ask("does the rat study show magnesium would help people with nerve damage?")
     assert study.status == "answered" and study.citations[0].id == "ref-8"
+
+
+def test_an_everyday_word_is_not_read_as_a_typo_of_a_topic_word(bot: Magbot) -> None:
+    # "cream" is a word of its own, not "cramp": a stain question is off topic
+    stain = bot.ask("how do i get candle wax out of a cream rug")
+    assert stain.status == "out_of_scope" and "only answers questions about magnesium" in stain.answer
+    typo = bot.ask("does magnesim help nueropathy in the feet")
+    assert typo.status == "answered" and typo.citations
+
+
+def test_then_at_the_end_continues_the_conversation(bot: Magbot) -> None:
+    first = bot.ask("what did the back pain trial find?")
+    history = [
+        Turn(role="user", content="what did the back pain trial find?"),
+        Turn(role="assistant", content=first.answer),
+    ]
+    own = bot.ask("right, how much should i be taking then", history)
+    assert own.status == "not_in_sources" and own.answer.startswith("The sources do not say how much magnesium")

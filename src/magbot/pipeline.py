@@ -290,8 +290,9 @@ class Magbot:
 
 def _verdict(u: Understanding, ready: _Ready) -> str:
     """out_of_scope, safety, uncovered or answer: what the understanding means for the reply."""
-    if not (u.named or u.describes_study) and not on_topic(u.query, ready.topic_terms):  # a study asked for
-        # in a conversation about the studies is on topic, whatever it is about ("and the one with chemo?")
+    # a study asked for in a conversation about the studies is on topic, whatever it is about ("and the one with
+    # chemo?")
+    if not (u.named or u.describes_study) and not on_topic(u.query, ready.topic_terms, ready.resources.common):
         return "out_of_scope"
     if u.safety_topic:
         return "safety"

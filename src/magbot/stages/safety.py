@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Container
 from dataclasses import dataclass
 
 from magbot.text import words
@@ -448,8 +449,9 @@ def asks_own_dose(text: str) -> bool:
     return bool(_OWN_DOSE.search(text))
 
 
-def on_topic(text: str, extra_terms: frozenset[str] = frozenset()) -> bool:
-    """Whether any word (allowing for typos) belongs to magbot's subject."""
+def on_topic(text: str, extra_terms: frozenset[str] = frozenset(), common: Container[str] = frozenset()) -> bool:
+    """Whether any word (allowing for typos) belongs to magbot's subject. A word in ``common`` (everyday
+    English) is never read as a typo of one: "cream" is not "cramp"."""
     said = words(text)
 
     def known(word: str) -> bool:
@@ -458,4 +460,6 @@ def on_topic(text: str, extra_terms: frozenset[str] = frozenset()) -> bool:
     if any(known(w) for w in said):  # a word as written first; a typo's nearest word only if none is
         return True
     vocabulary = TOPIC_TERMS | extra_terms
-    return any(len(w) >= 5 and difflib.get_close_matches(w, vocabulary, n=1, cutoff=0.8) for w in said)
+    return any(
+        len(w) >= 5 and w not in common and difflib.get_close_matches(w, vocabulary, n=1, cutoff=0.8) for w in said
+    )
