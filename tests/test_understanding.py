@@ -822,3 +822,18 @@ def test_then_at_the_end_continues_the_conversation(bot: Magbot) -> None:
     ]
     own = bot.ask("right, how much should i be taking then", history)
     assert own.status == "not_in_sources" and own.answer.startswith("The sources do not say how much magnesium")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "will magnesium interfere with my citalopram at all?",
+        "is it safe to come off magnesium cold turkey after a year?",
+        "is it ok for me to take magnesium with my oxycodone? the leg artery trial gave people both",
+        "do i need a blood test before i start magnesium for my tingling?",
+    ],
+)
+def test_a_question_about_the_readers_own_case_is_declined_with_a_pointer(bot: Magbot, question: str) -> None:
+    answer = bot.ask(question)
+    assert answer.status == "not_in_sources" and not answer.citations
+    assert "pharmacist" in answer.answer and not MARKER.search(answer.answer)

@@ -481,18 +481,16 @@ def understand(
     compared = subjects if subjects and baseline_only(question, subjects) else ()
     if subjects and (compared or story_only(question, subjects, unknown, thesaurus) or form_only(question, subjects)):
         subjects, mentioned = (), subjects
-    topic = safety_topic(question, intent, res, bool(named_now))
+    asks_own_case = bool(_PERSONAL.search(asking_clauses(question)))  # "is it ok for me ...", "with my pills"
+    topic = safety_topic(question, intent, res, bool(named_now) and not asks_own_case)
     aside = None
-    if topic and named_now and res.banks.thesaurus.research_in(question)[0]:
+    own_case = topic not in thesaurus.asked_only_topics and asks_own_case
+    if topic and named_now and thesaurus.research_in(question)[0] and not own_case:
         # "did people in that trial come off their other meds?" asks what the study did: answered, with the
-        # pointer to a pharmacist for the reader's own case
+        # pointer to a pharmacist for the reader's own case; "is it ok with my lyrica? the trial had people on
+        # it" asks about the reader's own case
         topic, aside = None, topic
-    elif (
-        topic in thesaurus.article_claim_topics
-        and intent == "article"
-        and not subjects
-        and not _PERSONAL.search(asking_clauses(question))
-    ):
+    elif topic in thesaurus.article_claim_topics and intent == "article" and not subjects and not asks_own_case:
         # "the blog says it has none of the risks of painkillers - is that backed up?" asks about the article's
         # claim, not about anyone's own use: answered as the article's claim, saying no study measured safety
         topic, aside = None, topic
