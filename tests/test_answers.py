@@ -183,3 +183,21 @@ def test_a_long_story_with_its_question_at_the_end_is_answered(bot: Magbot) -> N
 
 def test_non_string_question_is_invalid(bot: Magbot) -> None:
     assert bot.ask(12345).status == "invalid"
+
+
+@pytest.mark.parametrize(
+    "question", ["is the evidence for any of this any good on the whole?", "which of those papers involved humans"]
+)
+def test_a_question_about_the_evidence_as_a_whole_gets_every_study_strongest_first(bot: Magbot, question: str) -> None:
+    answer = bot.ask(question)
+    assert answer.status == "answered"
+    assert_contract(answer)
+    studies = [s for s in bot.knowledge.sources if s.kind == "study"]
+    assert sorted(c.id for c in answer.citations) == sorted(s.id for s in studies)
+    assert answer.bottom_line.startswith(f"Of the {len(studies)} studies here, 3 studied people, 2 studied animals")
+    assert "meta-analysis of randomised trials (Veronese 2016), on fasting blood sugar [1]" in answer.bottom_line
+    listed = answer.answer.split("The studies, strongest first:")[1]
+    assert listed.index("[1]") < listed.index("[4]") < listed.index("[3]") < listed.index("[8]")
+    # one result asked about is not an overview
+    one = bot.ask("which of the studies looked at nerves growing back after an injury?")
+    assert one.status == "answered" and len(one.citations) < len(studies)

@@ -21,6 +21,7 @@ from magbot.stages.banks import Bank, embed_cached, load_banks
 from magbot.stages.choose import FindingIndex
 from magbot.stages.compose import compose, decline_text
 from magbot.stages.llm_answer import GenerationInput, generate_answer
+from magbot.stages.overview import asks_overview, overview
 from magbot.stages.retrieve import HybridRetriever, Query
 from magbot.stages.safety import CRISIS, DISCLAIMER, EMERGENCY, is_dose_question, on_topic
 from magbot.stages.screen import EmergencyModel, screen
@@ -255,22 +256,18 @@ class Magbot:
         if u.named:  # a study the question names: all of its passages are candidates
             seen = {h.chunk.id for h in hits}
             hits += [Hit(c, 0.0, None, None) for c in ready.chunks if c.source_id in u.named and c.id not in seen]
-        if verdict == "uncovered" or (not u.named and _best_similarity(u, hits, ready) < s.min_similarity):
+        overall = not (u.named or u.kinds or u.follow_up) and u.intent in _ABOUT_THE_EVIDENCE
+        if verdict == "answer" and overall and asks_overview(u.question):  # "how good is the evidence overall?"
+            composed = overview(kb, hits)
+        elif verdict == "uncovered" or (not u.named and _best_similarity(u, hits, ready) < s.min_similarity):
             if verdict == "uncovered":  # name what the sources never mention, and no study as if related
                 text = prefix + decline_text(kb, None, safety=False, unknown=u.uncovered)
             else:
                 nearest = next((kb.by_id[h.chunk.source_id] for h in hits if h.chunk.source_id != "article"), None)
                 text = prefix + decline_text(kb, nearest, safety=False)
             return self._reply(question, "not_in_sources", text, mode="none", **common)
-        composed = compose(
-            u,
-            hits,
-            ready.findings,
-            ready.vectors,
-            kb,
-            dose=dose,
-            max_findings=s.max_sentences,
-        )
+        else:
+            composed = compose(u, hits, ready.findings, ready.vectors, kb, dose=dose, max_findings=s.max_sentences)
         extractive = self._reply(
             question,
             composed.status,
@@ -286,6 +283,10 @@ class Magbot:
         return GenerationInput(
             u.query, hits, kb, ready.vectors, extractive, dose, prefix, composed.findings, composed.aside
         )
+
+
+# Intents that ask about the evidence itself: with "overall" or "which of the studies", about all of it.
+_ABOUT_THE_EVIDENCE = ("strength", "article", "study")
 
 
 def _verdict(u: Understanding, ready: _Ready) -> str:

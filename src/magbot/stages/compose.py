@@ -32,7 +32,16 @@ from magbot.stages.choose import (
 from magbot.stages.safety import asks_own_dose
 from magbot.stages.understand import Understanding, plain
 
-__all__ = ["Composed", "citation_for", "closing_notes", "compose", "decline_text"]
+__all__ = [
+    "DESIGN",
+    "Composed",
+    "certainty_of",
+    "citation_for",
+    "closing_notes",
+    "compose",
+    "decline_text",
+    "study_name",
+]
 
 EVIDENCE_LEAD = "How strong is this evidence?"
 DOSE_NOTICE = (
@@ -105,12 +114,12 @@ def closing_notes(sources: Sequence[Source], dose: bool) -> str:
     return text
 
 
-def _certainty(sources: Sequence[Source]) -> str:
+def certainty_of(sources: Sequence[Source]) -> str:
     levels = [CERTAINTY_BY_LEVEL.get(s.evidence_level, "not_studied") for s in sources if s.population == "humans"]
     return max(levels, key=_CERTAINTY_ORDER.index) if levels else "not_studied"
 
 
-def _who(source: Source) -> str:
+def study_name(source: Source) -> str:
     first = source.authors[0].split()[0] if source.authors else source.title
     return f"{first} {source.year}" if source.year else first
 
@@ -120,7 +129,7 @@ _VERDICT_INTENTS = ("works", "cause", "article", "strength")  # questions that a
 
 def _opening(intent: str, source: Source, finding: Finding, certainty: str) -> str:
     """The first sentence: a direct answer worded by the kind of result and the strength of the evidence."""
-    who = f"({_who(source)})"
+    who = f"({study_name(source)})"
     found = _found(source, finding)
     if source.population == "animals" or finding.population == "animals":
         text = finding.text.lower()
@@ -156,7 +165,7 @@ def _opening(intent: str, source: Source, finding: Finding, certainty: str) -> s
 
 def _found(source: Source, finding: Finding) -> str:
     """ "one randomised trial (Yousef 2013) found less nerve-related back pain ... [4]." """
-    return f"{DESIGN[source.evidence_level]} ({_who(source)}) found {finding.short} {source.marker}."
+    return f"{DESIGN[source.evidence_level]} ({study_name(source)}) found {finding.short} {source.marker}."
 
 
 def _hedged(source: Source, finding: Finding) -> bool:
@@ -312,7 +321,9 @@ def _own_dose(top: Source, hits: Sequence[Hit]) -> Composed:
     sentence = _dose_sentence(top) if top.kind == "study" else None
     if sentence is None:
         return Composed("not_in_sources", OWN_DOSE)
-    used = f"Amounts used in {DESIGN[top.evidence_level]} ({_who(top)}), for reference only and not a dose for you: "
+    used = (
+        f"Amounts used in {DESIGN[top.evidence_level]} ({study_name(top)}), for reference only and not a dose for you: "
+    )
     used += _sentence(sentence, top.marker)
     return Composed("not_in_sources", f"{OWN_DOSE}\n\n{used}", [citation_for(top, _quote(top, hits))])
 
@@ -386,7 +397,7 @@ def compose(
         return _own_dose(top, hits)
     focus = index.similarities(u.focus_vector) if u.named else sims
     main = _findings_in_order(top, index, focus)[: max(1, max_findings - 1)]
-    certainty = _certainty([top])
+    certainty = certainty_of([top])
     limits = _limits(top)
     cited: list[Source] = [top]
     parts: list[str] = []
@@ -395,7 +406,7 @@ def compose(
         said = f"The article says: “{claim.text.rstrip('.')}” {article.marker}."
         if top.id in claim.cites:
             verb = "describes" if top.population == "none" else "found"
-            bottom = f"{said} The study it cites for this, {DESIGN[top.evidence_level]} ({_who(top)}), {verb} "
+            bottom = f"{said} The study it cites for this, {DESIGN[top.evidence_level]} ({study_name(top)}), {verb} "
             bottom += f"{main[0].short} {top.marker}."
             if u.safety_aside:
                 bottom += f" {_no_safety_data(kb)}"
@@ -548,7 +559,7 @@ def decline_text(
     if nearest is not None and nearest.kind == "study":
         label = EVIDENCE_LABELS[nearest.evidence_level].lower()
         text += (
-            f" The nearest source is {_who(nearest).replace(' ', ' et al. (', 1)}), a {label} titled "
+            f" The nearest source is {study_name(nearest).replace(' ', ' et al. (', 1)}), a {label} titled "
             f"“{nearest.title}”, but it does not answer this question."
         )
     return text

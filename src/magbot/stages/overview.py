@@ -1,0 +1,88 @@
+"""An overview of the evidence: every study the knowledge holds, strongest first, for questions about the
+evidence as a whole ("how good is the evidence overall?", "which of the studies were done on people?").
+
+Worded from each study's evidence level and population, the way the per-answer evidence notes are, so a
+study added with ``add-pubmed`` takes its place without hand editing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from magbot._models import FindingOut, Hit, Source
+from magbot.index.ingest import KnowledgeBase
+from magbot.stages.compose import DESIGN, Composed, certainty_of, citation_for, closing_notes, study_name
+
+__all__ = ["asks_overview", "overview"]
+
+# The order of strength used to list the studies: designs that tested magnesium in people first.
+_STRENGTH = ("meta-analysis", "rct", "cross-sectional", "other", "protocol", "review", "animal")
+# A question about the studies as a whole: "overall", "as a whole", or which of them studied people or animals
+# ("which of these studies were done on actual people?"; "which of them looked at nerve regrowth" asks for one).
+_OVERALL = re.compile(
+    r"\b(overall|as a whole|on the whole)\b"
+    r"|\bwhich (of )?(the |these |those |its |his |her |their |your )?(studies|refs|references|sources|papers)\b"
+    r"[^?.!]{0,40}\b(people|humans?|animals|patients|rats|mice)\W*$",
+    re.IGNORECASE,
+)
+_WHERE = {"humans": "in people", "animals": "in animals", "none": "no new data"}
+
+
+def asks_overview(question: str) -> bool:
+    """Whether a question asks about the studies as a whole rather than one result."""
+    return bool(_OVERALL.search(question))
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def overview(kb: KnowledgeBase, hits: Sequence[Hit]) -> Composed:
+    """The studies of ``kb`` strongest first: how many were done in people, in animals, or have no results of
+    their own, each with what it looked at and its evidence note."""
+    studies = sorted(
+        (s for s in kb.sources if s.kind == "study"),
+        key=lambda s: _STRENGTH.index(s.evidence_level) if s.evidence_level in _STRENGTH else len(_STRENGTH),
+    )
+    if not studies:
+        return Composed("not_in_sources", "The knowledge folder holds no studies to give an overview of.")
+    people = [s for s in studies if s.population == "humans"]
+    animals = [s for s in studies if s.population == "animals"]
+    rest = len(studies) - len(people) - len(animals)
+    bottom = (
+        f"Of the {_count(len(studies), 'study', 'studies')} here, {len(people)} studied people, {len(animals)} "
+        f"studied animals, and {rest} {'has' if rest == 1 else 'have'} no results of {'its' if rest == 1 else 'their'} "
+        "own (reviews and trial plans)."
+    )
+    if people:
+        best = people[0]
+        on = f", on {best.findings[0].outcome}" if best.findings else ""
+        strongest = f"{DESIGN[best.evidence_level]} ({study_name(best)}){on} {best.marker}"
+        bottom += f" The strongest evidence in people is {strongest}."
+    listed = [f"- {_line(s)}" for s in studies]
+    text = f"{bottom}\n\nThe studies, strongest first:\n" + "\n".join(listed) + closing_notes(studies, False)
+    findings = [
+        FindingOut(
+            marker=s.marker,
+            text=s.findings[0].text,
+            population=s.findings[0].population,
+            evidence_level=s.evidence_level,
+        )
+        for s in studies
+        if s.findings
+    ]
+    citations = [citation_for(s, _passage(s, hits)) for s in studies]
+    return Composed("answered", text, citations, bottom, certainty_of(studies), findings)
+
+
+def _line(source: Source) -> str:
+    what = source.findings[0].outcome if source.findings else source.title
+    design = DESIGN[source.evidence_level]
+    where = _WHERE[source.population]
+    return f"{design[0].upper()}{design[1:]} ({study_name(source)}), {where}: {what} {source.marker}."
+
+
+def _passage(source: Source, hits: Sequence[Hit]) -> str:
+    """A retrieved passage of the study, else its title (the citation's quote)."""
+    return next((h.chunk.text for h in hits if h.chunk.source_id == source.id), source.title)
