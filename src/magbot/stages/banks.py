@@ -195,10 +195,27 @@ class Bank:
         labels = np.array(self.labels)
         return tuple((label, np.flatnonzero(labels == label)) for label in dict.fromkeys(self.labels))
 
+    @cached_property
+    def _table(self) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+        """The labels, a (labels x most examples) table of row numbers (short rows point past the last row), and
+        each label's count: so the nearest examples of every label are found in a few array operations."""
+        rows = self._rows
+        width = max((len(r) for _, r in rows), default=0)
+        table = np.full((len(rows), width), len(self.labels), dtype=np.int64)
+        for i, (_, r) in enumerate(rows):
+            table[i, : len(r)] = r
+        return tuple(label for label, _ in rows), table, np.array([len(r) for _, r in rows], dtype=np.float64)
+
     def nearest(self, vector: np.ndarray, k: int = 3) -> dict[str, float]:
         """Per label, the mean similarity of its ``k`` nearest examples to ``vector``."""
-        sims = self.vectors @ vector
-        return {label: float(np.sort(sims[rows])[-k:].mean()) for label, rows in self._rows}
+        labels, table, counts = self._table
+        if not labels:
+            return {}
+        sims = np.append(self.vectors @ vector, -np.inf)  # the padding reads -inf
+        top = np.sort(sims[table], axis=1)[:, -k:]
+        top = np.where(np.isfinite(top), top, 0.0)  # a label with fewer than k examples: the mean of those it has
+        means = top.sum(axis=1) / np.minimum(counts, k)
+        return dict(zip(labels, means.tolist(), strict=True))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 from magbot.text import words
@@ -276,7 +276,12 @@ _LONG_STANDING = re.compile(
 
 def _affirmed(pattern: re.Pattern[str], text: str, negation: re.Pattern[str] | None = None) -> bool:
     """Whether ``pattern`` matches somewhere ``text`` does not negate it."""
-    for match in pattern.finditer(text):
+    return _any_affirmed(pattern.finditer(text), text, negation)
+
+
+def _any_affirmed(matches: Iterable[re.Match[str]], text: str, negation: re.Pattern[str] | None = None) -> bool:
+    """Whether any of ``matches`` (of ``text``) is not negated by the words before it in its clause."""
+    for match in matches:
         before = _CLAUSE_END.split(text[: match.start()])[-1]
         if not (negation or _NEGATION).search(" ".join(before.split()[-4:])):
             return True
@@ -370,7 +375,8 @@ _SINCE = re.compile(r"\b(since|ever since|still|ongoing)\b", re.IGNORECASE)
 
 def urgent_cues(text: str) -> UrgentCues:
     about_research = bool(_GENERAL.search(text) and not _FIRST_PERSON.search(text))
-    pattern = _affirmed(_URGENT, text)
+    found = list(_URGENT.finditer(text))  # the longest pattern: searched once, for what is said and what denied
+    pattern = _any_affirmed(found, text)
     now = _now(text)
     return UrgentCues(
         pattern=pattern,
@@ -379,7 +385,7 @@ def urgent_cues(text: str) -> UrgentCues:
         general=about_research or bool(_LEARNING.search(text) and not now),
         about_research=about_research,
         long_standing=bool(_LONG_STANDING.search(text) and not now),
-        denied=bool(not pattern and _URGENT.search(text)),
+        denied=bool(found and not pattern),
         accounted=_affirmed(_ACCOUNTED, text) and not _affirmed(_TAKEN, text, _NOTHING_TAKEN),
         pet=bool(_PET.search(text) and not _PERSON_TOO.search(text)),
     )

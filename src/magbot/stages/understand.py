@@ -457,12 +457,13 @@ def understand(
     names, unknown = unknown_words(question, res)
     own = [question] if fixed == question else [question, fixed]  # lay-word expansions are for keywords only
     focus = _without_names(question, named_now, res.kb)
-    if focus:
+    says_what = _says_what(focus, thesaurus.research_words)
+    if focus and says_what:  # embedded only when it says what is wanted: else it would not be used
         own.append(focus)
     vectors = embed([*own, *unknown])  # one call to the model for everything this question needs
     vector, query_vector = vectors[0], vectors[1 if fixed != question else 0]
-    focus_vector = vectors[len(own) - 1] if focus else query_vector
-    if named_now and not _says_what(focus, thesaurus.research_words):
+    focus_vector = vectors[len(own) - 1] if focus and says_what else query_vector
+    if named_now and not says_what:
         focus_vector = np.zeros_like(query_vector)  # nothing to choose by: the file's order (main result first)
     intent, scores = res.intents.classify(vector, fixed)  # the words as said, not their expansions
     quotes = _article_quotes(question, res.article_words)
