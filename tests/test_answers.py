@@ -186,7 +186,13 @@ def test_non_string_question_is_invalid(bot: Magbot) -> None:
 
 
 @pytest.mark.parametrize(
-    "question", ["is the evidence for any of this any good on the whole?", "which of those papers involved humans"]
+    "question",
+    [
+        "is the evidence for any of this any good on the whole?",
+        "which of those papers involved humans",
+        "how many of the magnesium studies were done on actual humans?",
+        "honestly is this all just animal studies or what",
+    ],
 )
 def test_a_question_about_the_evidence_as_a_whole_gets_every_study_strongest_first(bot: Magbot, question: str) -> None:
     answer = bot.ask(question)

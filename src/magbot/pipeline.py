@@ -256,8 +256,8 @@ class Magbot:
         if u.named:  # a study the question names: all of its passages are candidates
             seen = {h.chunk.id for h in hits}
             hits += [Hit(c, 0.0, None, None) for c in ready.chunks if c.source_id in u.named and c.id not in seen]
-        overall = not (u.named or u.kinds or u.follow_up) and u.intent in _ABOUT_THE_EVIDENCE
-        if verdict == "answer" and overall and asks_overview(u.question):  # "how good is the evidence overall?"
+        overall = not (u.named or u.kinds or u.follow_up) and asks_overview(u.question, u.intent in _ABOUT_THE_EVIDENCE)
+        if verdict == "answer" and overall:  # "how good is the evidence overall?", "which studies were in people?"
             composed = overview(kb, hits)
         elif verdict == "uncovered" or (not u.named and _best_similarity(u, hits, ready) < s.min_similarity):
             if verdict == "uncovered":  # name what the sources never mention, and no study as if related

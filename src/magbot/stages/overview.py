@@ -18,20 +18,30 @@ __all__ = ["asks_overview", "overview"]
 
 # The order of strength used to list the studies: designs that tested magnesium in people first.
 _STRENGTH = ("meta-analysis", "rct", "cross-sectional", "other", "protocol", "review", "animal")
-# A question about the studies as a whole: "overall", "as a whole", or which of them studied people or animals
-# ("which of these studies were done on actual people?"; "which of them looked at nerve regrowth" asks for one).
-_OVERALL = re.compile(
-    r"\b(overall|as a whole|on the whole)\b"
-    r"|\bwhich (of )?(the |these |those |its |his |her |their |your )?(studies|refs|references|sources|papers)\b"
-    r"[^?.!]{0,40}\b(people|humans?|animals|patients|rats|mice)\W*$",
+# A question about the studies as a whole. Loosely, "overall" or "as a whole" (which may qualify something
+# else, "overall pain", so only in a question about the evidence); explicitly, which or how many of them
+# studied people or animals ("which of these studies were done on actual people?", "out of all 9 how many were
+# human trials?"; "which of them looked at nerve regrowth" asks for one), or whether it is all animal work
+# ("is this all mice?"; "is the regrowth evidence only in animals?" asks about one result).
+_LOOSE = re.compile(r"\b(overall|as a whole|on the whole)\b", re.IGNORECASE)
+_WHO = r"(people|humans?|animals?|patients|rats|mice)"
+_EXPLICIT = re.compile(
+    r"\bwhich (of )?(the |these |those |its |his |her |their |your )?(studies|refs|references|sources|papers)\b"
+    rf"[^?.!]{{0,40}}\b{_WHO}\W*$"
+    r"|\bhow many\b[^?.!]{0,30}\b(studies|trials|refs|references|sources|papers|of them|of these|of those|of all)\b"
+    rf"[^?.!]{{0,40}}\b{_WHO}"
+    r"|\bhow many\b[^?.!]{0,40}\b(human|people|animal|rat|mouse)\s+(studies|trials|experiments)\b"
+    r"|\b(is|was|are) (it|this|that|they|these|the (evidence|research|studies)) all (just |only )?"
+    r"(in |on )?(animals?|rats|mice|lab animals|animal (stuff|studies|research))\b",
     re.IGNORECASE,
 )
 _WHERE = {"humans": "in people", "animals": "in animals", "none": "no new data"}
 
 
-def asks_overview(question: str) -> bool:
-    """Whether a question asks about the studies as a whole rather than one result."""
-    return bool(_OVERALL.search(question))
+def asks_overview(question: str, about_the_evidence: bool) -> bool:
+    """Whether a question asks about the studies as a whole rather than one result (``about_the_evidence``:
+    whether its intent is a question about the evidence, which a loose "overall" needs)."""
+    return bool(_EXPLICIT.search(question) or (about_the_evidence and _LOOSE.search(question)))
 
 
 def _count(n: int, one: str, many: str) -> str:
