@@ -609,6 +609,14 @@ def test_a_restated_claim_of_the_article_is_answered_as_the_articles_own(bot: Ma
     assert answer.bottom_line.startswith("The article says: “") and "gives no study" in answer.bottom_line
 
 
+def test_an_uncited_claim_is_not_swapped_for_a_nearby_sentence_that_cites_a_study(bot: Magbot) -> None:
+    question = "the article says there are hardly any good drugs for nerve pain compared to other pain. based on what?"
+    answer = bot.ask(question)
+    assert answer.status == "answered" and [c.id for c in answer.citations] == ["article"]
+    assert "fewer effective medications for nerve pain" in answer.bottom_line
+    assert "gives no study for this statement" in answer.bottom_line
+
+
 def test_a_claim_passed_on_as_heard_is_checked_as_the_articles_own(bot: Magbot) -> None:
     heard = bot.ask("someone told me magnesium is one of the top supplements for neuropathy. based on what though?")
     assert heard.citations[0].id == "article" and "best supplements for neuropathy" in heard.bottom_line
