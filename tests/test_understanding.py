@@ -128,6 +128,8 @@ def test_emergencies_in_everyday_words_are_urgent(bot: Magbot, message: str) -> 
         "my husband nearly had a heart attack when he saw the price of magnesium glycinate, is it worth it?",
         "which signs of a stroke should we look out for in future? my dad is diabetic, everyone is fine",
         "the numbness has crept from my toes up to my ankles over about six years. can magnesium slow it?",
+        "my dad had one seizure in his 40s, hes 70 now and well. anything on magnesium and epilepsy?",
+        "she had a seizure in her twenties and has been fine for decades, would magnesium be ok for her nerve pain",
     ],
 )
 def test_calm_long_standing_symptoms_are_not_urgent(bot: Magbot, message: str) -> None:

@@ -245,6 +245,7 @@ _PAST = re.compile(
     r"|\blast (year|summer|winter|month)|\bturned out (to be|it was)\b"
     r"|\b(back )?in (19|20)\d\d\b|\bas a (child|kid|teenager|teen|baby|toddler)\b"
     r"|\bsince i was a (child|kid)\b"
+    r"|\b(had|got|was|were)\b[^.;!?]{0,40}\bin (my|his|her|their) (teens|twenties|thirties|forties|[1-9]0'?s)\b"
     r"|\b(at (the )?age (of )?|aged )\d{1,2}\b|\bwhen (i|he|she|they) (was|were) (\d+|young|little)\b"
     r"|\bat (1[3-9]|[2-9]\d)\b(?!\s*(:|h\b|hrs?\b|hours|mins?\b|minutes|mg|%))",  # "a seizure at 19"
     re.IGNORECASE,
