@@ -835,6 +835,14 @@ def test_then_at_the_end_continues_the_conversation(bot: Magbot) -> None:
 
 
 @pytest.mark.parametrize(
+    "question", ["is it better to have magnesium before bed or with breakfast?", "how often should my mum take her mag?"]
+)
+def test_when_or_how_often_to_take_it_is_a_regimen_no_study_gives(bot: Magbot, question: str) -> None:
+    answer = bot.ask(question)
+    assert answer.status == "not_in_sources" and "pharmacist" in answer.answer
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "will magnesium interfere with my citalopram at all?",

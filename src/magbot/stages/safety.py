@@ -446,13 +446,19 @@ _OWN_DOSE = re.compile(
     r"(?:(?!\b(did|were|was|they|study|trial)\b)[^.?!]){0,50}?"
     r"\b(should|can|could|do|must|would|shall)\s+(i|we|you|he|she|my \w+)\b(\s+\w+)?\s+"
     r"(take|have|give|use|be taking|be having|start|try)\b"
-    r"|\b(dose|dosage|amount)\s+(for me|should i|do i need|is right for me)\b",
+    r"|\b(dose|dosage|amount)\s+(for me|should i|do i need|is right for me)\b"
+    # ... or when and how to take it: a regimen for the asker, which no study here gives either
+    r"|\b(when|what time( of day)?|how often)\s+(should|do|can|would|must)\s+(i|we|you|he|she|my \w+)\s+"
+    r"(take|have|give|use)\b"
+    r"|\b(better to|(should|do|can) (i|we|you|he|she|my \w+)) (take|have) (it|them|my \w+|magnesium|mag)\b"
+    r"[^.?!]{0,30}\b(night|morning|bed|bedtime|food|meals?|breakfast|dinner|empty stomach)\b",
     re.IGNORECASE,
 )
 
 
 def asks_own_dose(text: str) -> bool:
-    """Whether ``text`` asks how much someone should take: a dose no study here can give."""
+    """Whether ``text`` asks how much, when or how often someone should take it: a dose or regimen no study
+    here can give."""
     return bool(_OWN_DOSE.search(text))
 
 
