@@ -835,7 +835,7 @@ def test_then_at_the_end_continues_the_conversation(bot: Magbot) -> None:
 
 
 @pytest.mark.parametrize(
-    "question", ["is it better to have magnesium before bed or with breakfast?", "how often should my mum take her mag?"]
+    "question", ["is it better to have magnesium before bed or with breakfast?", "how often should my dad take it?"]
 )
 def test_when_or_how_often_to_take_it_is_a_regimen_no_study_gives(bot: Magbot, question: str) -> None:
     answer = bot.ask(question)
@@ -855,3 +855,13 @@ def test_a_question_about_the_readers_own_case_is_declined_with_a_pointer(bot: M
     answer = bot.ask(question)
     assert answer.status == "not_in_sources" and not answer.citations
     assert "pharmacist" in answer.answer and not MARKER.search(answer.answer)
+
+
+def test_a_heart_condition_in_the_story_declines_only_a_question_whether_one_may_take_it(bot: Magbot) -> None:
+    may = bot.ask("my mum has atrial fibrillation, is it ok for her to take magnesium for her nerve pain?")
+    assert may.status == "not_in_sources" and not may.citations
+    assert "heart condition" in may.answer and "pharmacist" in may.answer
+    # asking only what the evidence says is answered, with the pointer for one's own case
+    evidence = bot.ask("had a heart attack a few years back, all good now - does magnesium do anything for nerve pain?")
+    assert evidence.status == "answered" and evidence.citations[0].id == "ref-4"
+    assert "a heart condition) need someone who knows your situation" in evidence.answer

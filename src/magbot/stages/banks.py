@@ -67,6 +67,7 @@ class Thesaurus:
     social_words: frozenset[str] = frozenset()  # greetings, thanks, goodbyes ("ok thanks", "cool, cheers")
     article_claim_topics: frozenset[str] = frozenset()  # safety topics the article itself makes a claim about
     minor_age_topic: str | None = None  # the safety topic a stated age under 18 belongs to ("my 9 yr old")
+    history_topics: frozenset[str] = frozenset()  # someone's medical history: declined only when asking to take it
 
     def is_social(self, text: str) -> bool:
         """Whether ``text`` is only small talk: it starts with a social word, every word is one or a common word,
@@ -302,6 +303,11 @@ def load_thesaurus(path: Path) -> Thesaurus:
         raise KnowledgeError(
             path, f"names topics that safety_topics lacks: {', '.join(sorted(unknown))}", field="article_claim_topics"
         )
+    history = frozenset(_strings(path, data.get("history_topics") or [], "history_topics"))
+    if unknown := history - set(topics):
+        raise KnowledgeError(
+            path, f"names topics that safety_topics lacks: {', '.join(sorted(unknown))}", field="history_topics"
+        )
     minor = data.get("minor_age_topic")
     if minor is not None and str(minor) not in topics:
         raise KnowledgeError(path, f"names a topic that safety_topics lacks: {minor}", field="minor_age_topic")
@@ -322,6 +328,7 @@ def load_thesaurus(path: Path) -> Thesaurus:
         social,
         claimed,
         None if minor is None else str(minor),
+        history,
     )
 
 

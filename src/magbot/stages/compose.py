@@ -50,8 +50,8 @@ DOSE_NOTICE = (
 )
 SAFETY_POINTER = (
     "Questions about taking magnesium yourself (when and how, which product or foods, side effects, other medicines, "
-    "pregnancy, children or kidney problems) need someone who knows your situation: please ask a pharmacist "
-    "or your doctor."
+    "pregnancy, children, kidney problems or a heart condition) need someone who knows your situation: please ask a "
+    "pharmacist or your doctor."
 )
 _DOSE_FIGURE = re.compile(r"\b\d+(\.\d+)?\s*(mg|g|ml|mmol)\b", re.IGNORECASE)
 

@@ -174,6 +174,7 @@ def safety_topic(text: str, intent: str, res: Resources, names_a_study: bool) ->
     thesaurus = res.banks.thesaurus
     about_research = thesaurus.research_in(text)[0]
     asked: list[tuple[str, str]] | None = None  # the terms where the question asks, found when needed
+    history = None  # a topic of someone's history counts only if nothing else makes it a safety question
     for topic, term in thesaurus.safety_terms(without_excluded(text)):  # not "forget the oil"
         if topic in thesaurus.asked_only_topics:
             if asked is None:
@@ -184,10 +185,12 @@ def safety_topic(text: str, intent: str, res: Resources, names_a_study: bool) ->
         # the term itself, as written, not just its words somewhere ("side" and "effects"), nor another
         # word of the same stem ("the runs" is not "run low on magnesium")
         if f" {term} " not in res.study_text:
-            return topic
+            if topic not in thesaurus.history_topics:
+                return topic
+            history = history or topic
     if intent != "safety" or names_a_study:
-        return None
-    return None if about_research and _study_detail(text, res) else "safety"
+        return history
+    return history if about_research and _study_detail(text, res) else "safety"
 
 
 # A question whose subject is a pronoun for what its story described: "do they get the magnesium in?"

@@ -495,6 +495,10 @@ def understand(
         # "the blog says it has none of the risks of painkillers - is that backed up?" asks about the article's
         # claim, not about anyone's own use: answered as the article's claim, saying no study measured safety
         topic, aside = None, topic
+    elif topic in thesaurus.history_topics and not _ASKS_TO_TAKE.search(asking_clauses(question)):
+        # "had a heart attack years ago; does magnesium help nerve pain?" asks what the evidence says: answered,
+        # with the pointer for the reader's own case; "... can he take magnesium for it?" asks whether he may
+        topic, aside = None, topic
     if subjects and follow_up and not named_now:  # "and restless legs, would it help that?": a new subject
         named = frozenset()
     if named and subjects:  # a named study answers; what the sources never mention is said so
@@ -528,6 +532,13 @@ def understand(
 
 
 # Words by which a question speaks of the asker's own (or the reader's) use ("can I", "my tablets", "should you").
+# A question asking whether someone may take it: "can he take magnesium", "is it ok for her", "safe for me".
+_ASKS_TO_TAKE = re.compile(
+    r"\b(can|could|should|may|would)\s+(i|he|she|they|we|you|my \w+|mum|mom|dad)\s+(\w+\s+)?"
+    r"(take|have|try|use|start|go on|be on)\b|\b(ok|okay|safe|alright|fine)\s+for\s+(me|him|her|them|us|my)\b"
+    r"|\b(is|would) (it|magnesium|mag) (be )?(ok|okay|safe|alright|fine)\b",
+    re.IGNORECASE,
+)
 _PERSONAL = re.compile(r"\b(i|i'm|im|i've|ive|me|my|mine|we|us|our|you|your)\b", re.IGNORECASE)
 # What a follow-up asks when it asks for evidence on a subject, rather than about the study in hand.
 _ASKS_FOR_EVIDENCE = ("works", "strength", "cause", "fact")
