@@ -835,7 +835,8 @@ def test_then_at_the_end_continues_the_conversation(bot: Magbot) -> None:
 
 
 @pytest.mark.parametrize(
-    "question", ["is it better to have magnesium before bed or with breakfast?", "how often should my dad take it?"]
+    "question",
+    ["is it better to have magnesium before bed or with breakfast?", "how often should my dad take his magnesium?"],
 )
 def test_when_or_how_often_to_take_it_is_a_regimen_no_study_gives(bot: Magbot, question: str) -> None:
     answer = bot.ask(question)
