@@ -207,3 +207,5 @@ def test_a_question_about_the_evidence_as_a_whole_gets_every_study_strongest_fir
     # one result asked about is not an overview
     one = bot.ask("which of the studies looked at nerves growing back after an injury?")
     assert one.status == "answered" and len(one.citations) < len(studies)
+    figure = bot.ask("how many trials in the meta-analysis were done in people with diabetes?")
+    assert figure.status == "answered" and figure.citations[0].id == "ref-1" and len(figure.citations) < len(studies)

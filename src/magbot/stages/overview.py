@@ -19,18 +19,25 @@ __all__ = ["asks_overview", "overview"]
 # The order of strength used to list the studies: designs that tested magnesium in people first.
 _STRENGTH = ("meta-analysis", "rct", "cross-sectional", "other", "protocol", "review", "animal")
 # A question about the studies as a whole. Loosely, "overall" or "as a whole" (which may qualify something
-# else, "overall pain", so only in a question about the evidence); explicitly, which or how many of them
-# studied people or animals ("which of these studies were done on actual people?", "out of all 9 how many were
-# human trials?"; "which of them looked at nerve regrowth" asks for one), or whether it is all animal work
-# ("is this all mice?"; "is the regrowth evidence only in animals?" asks about one result).
-_LOOSE = re.compile(r"\b(overall|as a whole|on the whole)\b", re.IGNORECASE)
+# else, "overall pain"), or which of them studied people or animals ("which of these studies were done on actual
+# people?"; "which of them looked at nerve regrowth" asks for one), only in a question about the evidence;
+# explicitly, how many of them studied people or animals, asked of the set ("how many of its refs are trials in
+# people?", "out of all 9 how many were human trials?"; "how many trials in the meta-analysis were in people with
+# diabetes?" asks for one study's figure), or whether it is all animal work ("is this all mice?"; "is the
+# regrowth evidence only in animals?" asks about one result).
 _WHO = r"(people|humans?|animals?|patients|rats|mice)"
+_LOOSE = re.compile(
+    r"\b(overall|as a whole|on the whole)\b"
+    r"|\bwhich (of )?(the |these |those |its |his |her |their |your )?(studies|refs|references|sources|papers)\b"
+    rf"[^?.!]{{0,40}}\b{_WHO}\W*$",
+    re.IGNORECASE,
+)
 _EXPLICIT = re.compile(
-    r"\bwhich (of )?(the |these |those |its |his |her |their |your )?(studies|refs|references|sources|papers)\b"
-    rf"[^?.!]{{0,40}}\b{_WHO}\W*$"
-    r"|\bhow many\b[^?.!]{0,30}\b(studies|trials|refs|references|sources|papers|of them|of these|of those|of all)\b"
-    rf"[^?.!]{{0,40}}\b{_WHO}"
-    r"|\bhow many\b[^?.!]{0,40}\b(human|people|animal|rat|mouse)\s+(studies|trials|experiments)\b"
+    r"\bhow many (\w+ )?of (them|these|those|its|their|your|all|the (\d+|nine|(\w+ )?(studies|refs|references"
+    r"|papers)))\b"
+    rf"[^?.!]{{0,50}}\b{_WHO}"
+    r"|\b(out )?of (all )?(the |these |those )?(\d+|nine)( studies| refs| references| papers| sources)?,? how many\b"
+    rf"[^?.!]{{0,50}}\b{_WHO}"
     r"|\b(is|was|are) (it|this|that|they|these|the (evidence|research|studies)) all (just |only )?"
     r"(in |on )?(animals?|rats|mice|lab animals|animal (stuff|studies|research))\b",
     re.IGNORECASE,
