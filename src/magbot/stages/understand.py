@@ -531,7 +531,6 @@ def understand(
     )
 
 
-# Words by which a question speaks of the asker's own (or the reader's) use ("can I", "my tablets", "should you").
 # A question asking whether someone may take it: "can he take magnesium", "is it ok for her", "safe for me".
 _ASKS_TO_TAKE = re.compile(
     r"\b(can|could|should|may|would)\s+(i|he|she|they|we|you|my \w+|mum|mom|dad)\s+(\w+\s+)?"
@@ -539,6 +538,7 @@ _ASKS_TO_TAKE = re.compile(
     r"|\b(is|would) (it|magnesium|mag) (be )?(ok|okay|safe|alright|fine)\b",
     re.IGNORECASE,
 )
+# Words by which a question speaks of the asker's own (or the reader's) use ("can I", "my tablets", "should you").
 _PERSONAL = re.compile(r"\b(i|i'm|im|i've|ive|me|my|mine|we|us|our|you|your)\b", re.IGNORECASE)
 # What a follow-up asks when it asks for evidence on a subject, rather than about the study in hand.
 _ASKS_FOR_EVIDENCE = ("works", "strength", "cause", "fact")
