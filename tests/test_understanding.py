@@ -130,6 +130,7 @@ def test_emergencies_in_everyday_words_are_urgent(bot: Magbot, message: str) -> 
         "the numbness has crept from my toes up to my ankles over about six years. can magnesium slow it?",
         "my dad had one seizure in his 40s, hes 70 now and well. anything on magnesium and epilepsy?",
         "she had a seizure in her twenties and has been fine for decades, would magnesium be ok for her nerve pain",
+        "my uncle had a seizure back in the 70s, none since, and has burning feet now. is magnesium safe for him?",
     ],
 )
 def test_calm_long_standing_symptoms_are_not_urgent(bot: Magbot, message: str) -> None:
@@ -216,6 +217,16 @@ def test_a_broken_thesaurus_is_named_with_its_field(tmp_path: Path, embedder: ob
     with pytest.raises(KnowledgeError) as err:
         bot.open()
     assert "thesaurus.yaml" in str(err.value) and "synonyms.drip" in str(err.value)
+
+
+@pytest.mark.parametrize("field", ["history_topics", "current_medicine_topic", "minor_age_topic"])
+def test_a_thesaurus_field_naming_a_topic_it_lacks_is_refused_with_the_field(tmp_path: Path, field: str) -> None:
+    path = tmp_path / "thesaurus.yaml"
+    value = "[heart conditions]" if field == "history_topics" else "heart conditions"
+    path.write_text(f"safety_topics:\n  medicines: [combine]\n{field}: {value}\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError) as err:
+        load_thesaurus(path)
+    assert "thesaurus.yaml" in str(err.value) and field in str(err.value) and "heart conditions" in str(err.value)
 
 
 @pytest.mark.slow  # builds an index or starts a process
@@ -866,3 +877,24 @@ def test_a_heart_condition_in_the_story_declines_only_a_question_whether_one_may
     evidence = bot.ask("had a heart attack a few years back, all good now - does magnesium do anything for nerve pain?")
     assert evidence.status == "answered" and evidence.citations[0].id == "ref-4"
     assert "a heart condition) need someone who knows your situation" in evidence.answer
+
+
+def test_asking_to_add_magnesium_beside_a_medicine_taken_now_is_declined_whatever_it_is_called(bot: Magbot) -> None:
+    added = bot.ask("I take ramipril for my blood pressure, is it ok to add magnesium on top for my tingling feet?")
+    assert added.status == "not_in_sources" and not added.citations
+    assert "pharmacist" in added.answer and not MARKER.search(added.answer)
+    # saying what one takes and asking only whether magnesium works is a question about the evidence
+    works = bot.ask("I take ramipril for my blood pressure. does magnesium help nerve pain?")
+    assert works.status == "answered" and works.citations[0].id == "ref-4"
+
+
+def test_a_condition_told_in_the_story_and_pointed_back_at_is_what_is_asked(bot: Magbot) -> None:
+    kind = bot.ask("after radiotherapy I got radiation-induced neuropathy in my arm. does magnesium help that kind?")
+    assert kind.status == "not_in_sources" and "radiation" in kind.answer
+    pain = bot.ask("my dad has had shingles since june and the burning won't stop. could magnesium ease his pain?")
+    assert pain.status == "not_in_sources" and "shingles" in pain.answer
+
+
+def test_a_scene_set_before_the_question_is_not_what_it_asks(bot: Magbot) -> None:
+    answer = bot.ask("before I go and buy a tub of it, is there any real evidence it eases nerve pain?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"

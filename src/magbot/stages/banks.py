@@ -68,6 +68,9 @@ class Thesaurus:
     article_claim_topics: frozenset[str] = frozenset()  # safety topics the article itself makes a claim about
     minor_age_topic: str | None = None  # the safety topic a stated age under 18 belongs to ("my 9 yr old")
     history_topics: frozenset[str] = frozenset()  # someone's medical history: declined only when asking to take it
+    # the safety topic of asking to take magnesium beside a medicine one takes now ("I take amlodipine, is it ok
+    # to add magnesium?"), whatever the medicine is called
+    current_medicine_topic: str | None = None
 
     def is_social(self, text: str) -> bool:
         """Whether ``text`` is only small talk: it starts with a social word, every word is one or a common word,
@@ -311,6 +314,9 @@ def load_thesaurus(path: Path) -> Thesaurus:
     minor = data.get("minor_age_topic")
     if minor is not None and str(minor) not in topics:
         raise KnowledgeError(path, f"names a topic that safety_topics lacks: {minor}", field="minor_age_topic")
+    current = data.get("current_medicine_topic")
+    if current is not None and str(current) not in topics:
+        raise KnowledgeError(path, f"names a topic that safety_topics lacks: {current}", field="current_medicine_topic")
     if unknown := asked_only - set(topics):
         raise KnowledgeError(
             path, f"names topics that safety_topics lacks: {', '.join(sorted(unknown))}", field="asked_only_topics"
@@ -329,6 +335,7 @@ def load_thesaurus(path: Path) -> Thesaurus:
         claimed,
         None if minor is None else str(minor),
         history,
+        None if current is None else str(current),
     )
 
 

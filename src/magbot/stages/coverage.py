@@ -253,8 +253,8 @@ def _points_at_other(asking: str) -> bool:
 def _kinds_asked(asking: str, unknown: Sequence[str]) -> set[str]:
     """Unknown words right before a condition in what a question asks, which say which kind of it is asked
     about ("phantom pain", "trigeminal neuralgia")."""
-    said = words(asking)
-    return {a for a, b in pairwise(said) if a in unknown and b in CONDITION_TERMS}
+    said = words(asking)  # "chemo-induced neuropathy" is a kind of it too
+    return {a for a, b in pairwise(said) if set(unknown) & {a, *a.split("-")} and b in CONDITION_TERMS}
 
 
 # What someone has tried or takes, up to the end of the sentence ("tried naproxen, acupuncture, the lot").
@@ -287,6 +287,8 @@ def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str], t
         return True
     if _kinds_asked(asking, unknown):  # "phantom pain": an unknown kind of the condition is what is asked
         return False
+    if set(subjects) & CONDITION_TERMS and _OWNED_PAIN.search(asking):
+        return False  # "mum had shingles ... would it work for her pain?": the pain of the condition told
     if all(_told_as_past_only(question, s) for s in subjects):
         return True  # "had a TIA 8 years ago. does magnesium help this kind of nerve pain?": history
     if _POINTS_BACK_AT_KIND.search(asking):
@@ -298,6 +300,31 @@ def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str], t
     return not (_POINTS_BACK.search(asking) or _wanted_for_story(asking, thesaurus)) and bool(own & CONDITION_TERMS)
 
 
+# What someone takes now, up to the end of the clause ("I take amlodipine for blood pressure", "she's on warfarin").
+_TAKES_NOW = re.compile(
+    r"\b(?:i|he|she|they|we|mum|mom|dad|my \w+)\s+(?:take|takes|use|uses|(?:am|is|are|'m|'s|’m|’s) (?:taking|on)"
+    r"|(?:have|has|'ve|’ve) been (?:on|taking))\b([^.?!,;]*)"
+    r"|\b(?:im on|currently on|currently taking|already on|already taking|prescribed|put (?:me|him|her) on)\b"
+    r"([^.?!,;]*)",
+    re.IGNORECASE,
+)
+
+
+def takes_now(question: str, subjects: Sequence[str]) -> bool:
+    """Whether the question says someone takes one of ``subjects`` now ("I take amlodipine", "she's on X")."""
+    said = {
+        part
+        for m in _TAKES_NOW.finditer(question)
+        for w in words(" ".join(filter(None, m.groups())))
+        for part in (w, *w.split("-"))
+    }
+    return bool(said & set(subjects))
+
+
+# The pain the story told, pointed back at ("her pain", "the nerve pain", "his symptoms").
+_OWNED_PAIN = re.compile(
+    r"\b(my|his|her|their|the|this|that|your) (nerve )?(pain|pains|neuropathy|neuralgia|symptoms)\b", re.IGNORECASE
+)
 _STORY_PRONOUNS = frozenset({"it", "this", "that", "them", "these", "those"})
 
 

@@ -243,7 +243,7 @@ def validate(raw: object, max_chars: int) -> Check:
 _PAST = re.compile(
     r"\b((\d+|a|one|two|three|few|several|many|ten|some) )?(years?|months?|yrs?) (ago|back)\b"
     r"|\blast (year|summer|winter|month)|\bturned out (to be|it was)\b"
-    r"|\b(back )?in (19|20)\d\d\b|\bas a (child|kid|teenager|teen|baby|toddler)\b"
+    r"|\b(back )?in (19|20)\d\d\b|\bback in the ('?|19|20)?\d0'?s\b|\bas a (child|kid|teenager|teen|baby|toddler)\b"
     r"|\bsince i was a (child|kid)\b"
     r"|\b(had|got|was|were)\b[^.;!?]{0,40}\bin (my|his|her|their) (teens|twenties|thirties|forties|[1-9]0'?s)\b"
     r"|\b(at (the )?age (of )?|aged )\d{1,2}\b|\bwhen (i|he|she|they) (was|were) (\d+|young|little)\b"
@@ -414,6 +414,10 @@ def asking_sentences(text: str) -> str:
 _CLAUSE = re.compile(r"\s*(?:[,;:]|\s[-–—]\s)\s*")
 
 
+# A clause that only sets the scene for the question after it ("before I buy it", "if it matters").
+_SCENE = re.compile(
+    r"^(before|if|when|whenever|since|because|as|while|although|though|after|once|until|unless)\b", re.IGNORECASE
+)
 NAMES_MAGNESIUM = re.compile(r"\b(magnesium|mag|mg|magnesia)\b", re.IGNORECASE)
 
 
@@ -428,6 +432,9 @@ def asking_clauses(text: str) -> str:
             (i for i, c in enumerate(clauses) if _ASKING.match(c) and NAMES_MAGNESIUM.search(" ".join(clauses[i:]))),
             None,
         )
+        if start is None:  # "before I buy a tub of it, is there any evidence it helps?": the scene, then the question
+            start = next((i for i, c in enumerate(clauses) if _ASKING.match(c)), None)
+            start = start if start and all(_SCENE.match(c) for c in clauses[:start]) else None
         if start is not None:
             out.append(" ".join(clauses[start:]))
         elif _ASKING.search(sentence.strip()):

@@ -36,6 +36,7 @@ from magbot.stages.coverage import (
     form_only,
     safety_topic,
     story_only,
+    takes_now,
     unknown_words,
 )
 from magbot.stages.safety import asking_clauses
@@ -499,6 +500,10 @@ def understand(
         # "had a heart attack years ago; does magnesium help nerve pain?" asks what the evidence says: answered,
         # with the pointer for the reader's own case; "... can he take magnesium for it?" asks whether he may
         topic, aside = None, topic
+    current = thesaurus.current_medicine_topic
+    if topic is None and current and not named_now and takes_now(question, subjects or mentioned):
+        # "I take amlodipine for blood pressure, is it ok to add magnesium?": taking it beside a medicine taken now
+        topic = current if _ASKS_TO_TAKE.search(asking_clauses(question)) else None
     if subjects and follow_up and not named_now:  # "and restless legs, would it help that?": a new subject
         named = frozenset()
     if named and subjects:  # a named study answers; what the sources never mention is said so
