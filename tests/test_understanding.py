@@ -898,3 +898,19 @@ def test_a_condition_told_in_the_story_and_pointed_back_at_is_what_is_asked(bot:
 def test_a_scene_set_before_the_question_is_not_what_it_asks(bot: Magbot) -> None:
     answer = bot.ask("before I go and buy a tub of it, is there any real evidence it eases nerve pain?")
     assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "my aunt heard that magnesium cures nerve damage pain. real or nonsense?",
+        "a forum post said recent research revealed magnesium helps peripheral neuropathy. what research is that?",
+    ],
+)
+def test_an_uncited_claim_of_what_magnesium_does_is_set_beside_the_trial_that_measured_it(
+    bot: Magbot, question: str
+) -> None:
+    answer = bot.ask(question)
+    assert answer.status == "answered" and [c.id for c in answer.citations] == ["article", "ref-4"]
+    assert answer.bottom_line.startswith("The article says: “") and "gives no study" in answer.bottom_line
+    assert "The nearest any of the sources comes to it:" in answer.answer and "[4]" in answer.answer

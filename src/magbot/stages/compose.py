@@ -29,7 +29,7 @@ from magbot.stages.choose import (
     same_people,
     source_ranking,
 )
-from magbot.stages.safety import asks_own_dose
+from magbot.stages.safety import NAMES_MAGNESIUM, asks_own_dose
 from magbot.stages.understand import Understanding, plain
 
 __all__ = [
@@ -387,14 +387,15 @@ def compose(
     if claim and not claim.cites and article is not None and u.safety_aside:  # no study measured safety
         return _uncited_claim(claim, article, None, not_measured=_no_safety_data(kb))
     if claim and not claim.cites and article is not None:  # the article gives no study for this claim
-        nearest = kb.by_id[ranked[0]] if ranked else None
-        near = _findings_in_order(nearest, index, sims)[0] if nearest and nearest.findings else None
-        close = (
-            near is not None
-            and claim.vector is not None
-            and float(np.dot(claim.vector, index.vector_of(near))) >= SAYS_MUCH_THE_SAME
-        )
-        return _uncited_claim(claim, article, (nearest, near) if close and nearest and near else None)
+        # the nearest study for what the question asks of the claim, if it says much the same ("is that backed
+        # by a trial?" of "magnesium is one of the best supplements for neuropathy": the trial of nerve pain),
+        # else the nearest study to the question, if that one does
+        asked = max((k for k in u.intent_scores if k != "article"), key=lambda k: u.intent_scores[k], default=intent)
+        first = ranked[:1]
+        if not u.named and NAMES_MAGNESIUM.search(claim.text):  # a claim about what magnesium does
+            first = preferred(ranked, by_findings(index, sims), kb, asked, u.named_terms, closeness, index, u.asked)[:1]
+            first = [s for s in first if measured_what_was_asked(u.named_terms, kb.by_id[s], index)]
+        return _uncited_claim(claim, article, _says_the_same(claim, [*first, *ranked[:1]], kb, index, sims))
     if claim and claim.cites and not u.named:  # judge the article's claim by the studies it cites for it
         ranked = [c for c in claim.cites if c in kb.by_id] + [r for r in ranked if r not in claim.cites]
     elif u.in_people:  # "and in humans?": of the studies that gave magnesium to people, the nearest
@@ -491,6 +492,21 @@ def compose(
     text = "\n\n".join(parts) + closing_notes(cited, dose)
     citations = [citation_for(s, _quote(s, hits)) for s in cited]
     return Composed("answered", text, citations, bottom, certainty, findings_out, aside)
+
+
+def _says_the_same(
+    claim: _ArticleClaim, candidates: Sequence[str], kb: KnowledgeBase, index: FindingIndex, sims: np.ndarray
+) -> tuple[Source, Finding] | None:
+    """The first candidate study whose finding nearest the question says much the same as the article's claim
+    (see ``SAYS_MUCH_THE_SAME``), with that finding."""
+    if claim.vector is None:
+        return None
+    for sid in dict.fromkeys(candidates):
+        source = kb.by_id[sid]
+        for finding in _findings_in_order(source, index, sims)[:1]:
+            if float(np.dot(claim.vector, index.vector_of(finding))) >= SAYS_MUCH_THE_SAME:
+                return source, finding
+    return None
 
 
 def _no_safety_data(kb: KnowledgeBase) -> str:
