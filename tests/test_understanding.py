@@ -893,6 +893,8 @@ def test_a_condition_told_in_the_story_and_pointed_back_at_is_what_is_asked(bot:
     assert kind.status == "not_in_sources" and "radiation" in kind.answer
     pain = bot.ask("my dad has had shingles since june and the burning won't stop. could magnesium ease his pain?")
     assert pain.status == "not_in_sources" and "shingles" in pain.answer
+    aches = bot.ask("I have had fibromyalgia for years now. could magnesium ease the all-over pain?")
+    assert aches.status == "not_in_sources" and "fibromyalgia" in aches.answer
 
 
 def test_a_scene_set_before_the_question_is_not_what_it_asks(bot: Magbot) -> None:

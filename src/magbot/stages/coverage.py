@@ -321,9 +321,10 @@ def takes_now(question: str, subjects: Sequence[str]) -> bool:
     return bool(said & set(subjects))
 
 
-# The pain the story told, pointed back at ("her pain", "the nerve pain", "his symptoms").
+# The pain the story told, pointed back at ("her pain", "the all-over pain", "his symptoms").
 _OWNED_PAIN = re.compile(
-    r"\b(my|his|her|their|the|this|that|your) (nerve )?(pain|pains|neuropathy|neuralgia|symptoms)\b", re.IGNORECASE
+    r"\b(my|his|her|their|the|this|that|your) ([a-z-]+ ){0,2}(pain|pains|neuropathy|neuralgia|symptoms|nerve|nerves)\b",
+    re.IGNORECASE,
 )
 _STORY_PRONOUNS = frozenset({"it", "this", "that", "them", "these", "those"})
 
