@@ -916,3 +916,10 @@ def test_an_uncited_claim_of_what_magnesium_does_is_set_beside_the_trial_that_me
     assert answer.status == "answered" and [c.id for c in answer.citations] == ["article", "ref-4"]
     assert answer.bottom_line.startswith("The article says: “") and "gives no study" in answer.bottom_line
     assert "The nearest any of the sources comes to it:" in answer.answer and "[4]" in answer.answer
+
+
+def test_making_up_a_missed_dose_and_a_heard_safety_scare_are_for_a_pharmacist(bot: Magbot) -> None:
+    missed = bot.ask("skipped my magnesium yesterday by accident, should I double up today?")
+    assert missed.status == "not_in_sources" and not missed.citations and "pharmacist" in missed.answer
+    scare = bot.ask("a guy at the gym said magnesium can stop your heart. he is full of it usually but true?")
+    assert scare.status == "not_in_sources" and not scare.citations and "pharmacist" in scare.answer
