@@ -326,6 +326,7 @@ _OWNED_PAIN = re.compile(
     r"\b(my|his|her|their|the|this|that|your) ([a-z-]+ ){0,2}(pain|pains|neuropathy|neuralgia|symptoms|nerve|nerves)\b",
     re.IGNORECASE,
 )
+
 _STORY_PRONOUNS = frozenset({"it", "this", "that", "them", "these", "those"})
 
 

@@ -501,9 +501,10 @@ def understand(
         # with the pointer for the reader's own case; "... can he take magnesium for it?" asks whether he may
         topic, aside = None, topic
     current = thesaurus.current_medicine_topic
-    if topic is None and current and not named_now and takes_now(question, subjects or mentioned):
+    taking = topic is None and current and not named_now and takes_now(question, subjects or mentioned)
+    if taking and _ASKS_TO_TAKE.search(asking_clauses(question)):
         # "I take amlodipine for blood pressure, is it ok to add magnesium?": taking it beside a medicine taken now
-        topic = current if _ASKS_TO_TAKE.search(asking_clauses(question)) else None
+        topic = current
     if subjects and follow_up and not named_now:  # "and restless legs, would it help that?": a new subject
         named = frozenset()
     if named and subjects:  # a named study answers; what the sources never mention is said so
