@@ -298,29 +298,13 @@ def load_thesaurus(path: Path) -> Thesaurus:
     research = frozenset(_strings(path, data.get("research_words") or [], "research_words"))
     outcomes = frozenset(_strings(path, data.get("outcome_words") or [], "outcome_words"))
     article = tuple(" ".join(_plain_words(t)) for t in _strings(path, data.get("article_words") or [], "article_words"))
-    asked_only = frozenset(_strings(path, data.get("asked_only_topics") or [], "asked_only_topics"))
+    asked_only = _topics_named(path, data, "asked_only_topics", topics)
     hearsay = tuple(" ".join(_plain_words(t)) for t in _strings(path, data.get("hearsay_words") or [], "hearsay_words"))
     social = frozenset(_strings(path, data.get("social_words") or [], "social_words"))
-    claimed = frozenset(_strings(path, data.get("article_claim_topics") or [], "article_claim_topics"))
-    if unknown := claimed - set(topics):
-        raise KnowledgeError(
-            path, f"names topics that safety_topics lacks: {', '.join(sorted(unknown))}", field="article_claim_topics"
-        )
-    history = frozenset(_strings(path, data.get("history_topics") or [], "history_topics"))
-    if unknown := history - set(topics):
-        raise KnowledgeError(
-            path, f"names topics that safety_topics lacks: {', '.join(sorted(unknown))}", field="history_topics"
-        )
-    minor = data.get("minor_age_topic")
-    if minor is not None and str(minor) not in topics:
-        raise KnowledgeError(path, f"names a topic that safety_topics lacks: {minor}", field="minor_age_topic")
-    current = data.get("current_medicine_topic")
-    if current is not None and str(current) not in topics:
-        raise KnowledgeError(path, f"names a topic that safety_topics lacks: {current}", field="current_medicine_topic")
-    if unknown := asked_only - set(topics):
-        raise KnowledgeError(
-            path, f"names topics that safety_topics lacks: {', '.join(sorted(unknown))}", field="asked_only_topics"
-        )
+    claimed = _topics_named(path, data, "article_claim_topics", topics)
+    history = _topics_named(path, data, "history_topics", topics)
+    minor = _topic_named(path, data, "minor_age_topic", topics)
+    current = _topic_named(path, data, "current_medicine_topic", topics)
     return Thesaurus(
         synonyms,
         ignore,
@@ -333,10 +317,26 @@ def load_thesaurus(path: Path) -> Thesaurus:
         hearsay,
         social,
         claimed,
-        None if minor is None else str(minor),
+        minor,
         history,
-        None if current is None else str(current),
+        current,
     )
+
+
+def _topics_named(path: Path, data: dict[str, Any], field: str, topics: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    """A list of safety topics ``field`` names, each one ``safety_topics`` has."""
+    named = frozenset(_strings(path, data.get(field) or [], field))
+    if unknown := named - set(topics):
+        raise KnowledgeError(path, f"names topics that safety_topics lacks: {', '.join(sorted(unknown))}", field=field)
+    return named
+
+
+def _topic_named(path: Path, data: dict[str, Any], field: str, topics: dict[str, tuple[str, ...]]) -> str | None:
+    """The one safety topic ``field`` names, if any, which ``safety_topics`` must have."""
+    value = data.get(field)
+    if value is not None and str(value) not in topics:
+        raise KnowledgeError(path, f"names a topic that safety_topics lacks: {value}", field=field)
+    return None if value is None else str(value)
 
 
 def embed_cached(

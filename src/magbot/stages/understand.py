@@ -483,7 +483,8 @@ def understand(
     compared = subjects if subjects and baseline_only(question, subjects) else ()
     if subjects and (compared or story_only(question, subjects, unknown, thesaurus) or form_only(question, subjects)):
         subjects, mentioned = (), subjects
-    asks_own_case = bool(_PERSONAL.search(asking_clauses(question)))  # "is it ok for me ...", "with my pills"
+    asking = asking_clauses(question)  # what the question asks, less the story around it
+    asks_own_case = bool(_PERSONAL.search(asking))  # "is it ok for me ...", "with my pills"
     topic = safety_topic(question, intent, res, bool(named_now) and not asks_own_case)
     aside = None
     own_case = topic not in thesaurus.asked_only_topics and asks_own_case
@@ -496,13 +497,13 @@ def understand(
         # "the blog says it has none of the risks of painkillers - is that backed up?" asks about the article's
         # claim, not about anyone's own use: answered as the article's claim, saying no study measured safety
         topic, aside = None, topic
-    elif topic in thesaurus.history_topics and not _ASKS_TO_TAKE.search(asking_clauses(question)):
+    elif topic in thesaurus.history_topics and not _ASKS_TO_TAKE.search(asking):
         # "had a heart attack years ago; does magnesium help nerve pain?" asks what the evidence says: answered,
         # with the pointer for the reader's own case; "... can he take magnesium for it?" asks whether he may
         topic, aside = None, topic
     current = thesaurus.current_medicine_topic
     taking = topic is None and current and not named_now and takes_now(question, subjects or mentioned)
-    if taking and _ASKS_TO_TAKE.search(asking_clauses(question)):
+    if taking and _ASKS_TO_TAKE.search(asking):
         # "I take amlodipine for blood pressure, is it ok to add magnesium?": taking it beside a medicine taken now
         topic = current
     if subjects and follow_up and not named_now:  # "and restless legs, would it help that?": a new subject
