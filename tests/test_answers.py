@@ -192,6 +192,9 @@ def test_non_string_question_is_invalid(bot: Magbot) -> None:
         "which of those papers involved humans",
         "how many of the magnesium studies were done on actual humans?",
         "honestly is this all just animal studies or what",
+        # about the evidence and naming nothing it is about: all of it, not "the sources do not cover this"
+        "how trustworthy is any of this research",
+        "tell me straight, does that blog oversell things",
     ],
 )
 def test_a_question_about_the_evidence_as_a_whole_gets_every_study_strongest_first(bot: Magbot, question: str) -> None:

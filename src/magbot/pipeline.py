@@ -23,7 +23,7 @@ from magbot.stages.compose import compose, decline_text
 from magbot.stages.llm_answer import GenerationInput, generate_answer
 from magbot.stages.overview import asks_overview, overview
 from magbot.stages.retrieve import HybridRetriever, Query
-from magbot.stages.safety import CRISIS, DISCLAIMER, EMERGENCY, is_dose_question, on_topic
+from magbot.stages.safety import CRISIS, DISCLAIMER, EMERGENCY, is_dose_question, names_subject, on_topic
 from magbot.stages.screen import EmergencyModel, screen
 from magbot.stages.understand import Resources, Understanding, build_resources, understand
 
@@ -256,10 +256,16 @@ class Magbot:
         if u.named:  # a study the question names: all of its passages are candidates
             seen = {h.chunk.id for h in hits}
             hits += [Hit(c, 0.0, None, None) for c in ready.chunks if c.source_id in u.named and c.id not in seen]
-        overall = not (u.named or u.kinds or u.follow_up) and asks_overview(u.question, u.intent in _ABOUT_THE_EVIDENCE)
-        if verdict == "answer" and overall:  # "how good is the evidence overall?", "which studies were in people?"
+        about_the_evidence = u.intent in _ABOUT_THE_EVIDENCE
+        overall = not (u.named or u.kinds or u.follow_up) and asks_overview(u.question, about_the_evidence)
+        far = verdict == "answer" and not u.named and _best_similarity(u, hits, ready) < s.min_similarity
+        # "is any of this actually proven?": about the evidence, naming nothing it is about, so far from every
+        # passage: about all of it
+        unnamed = not (u.named or u.kinds or u.follow_up or u.uncovered or u.mentioned or names_subject(u.query))
+        if verdict == "answer" and (overall or (far and about_the_evidence and unnamed)):
+            # "how good is the evidence overall?", "which studies were in people?"
             composed = overview(kb, hits)
-        elif verdict == "uncovered" or (not u.named and _best_similarity(u, hits, ready) < s.min_similarity):
+        elif verdict == "uncovered" or far:
             if verdict == "uncovered":  # name what the sources never mention, and no study as if related
                 text = prefix + decline_text(kb, None, safety=False, unknown=u.uncovered)
             else:

@@ -201,6 +201,13 @@ TOPIC_TERMS = CONDITION_TERMS | frozenset(
     epsom foods diet food
     """.split()
 )
+# ... of which these speak of the evidence or of supplements in general, not of what a question is about.
+EVIDENCE_TERMS = frozenset(
+    """
+    supplement supplements supplementation supplementing study studies trial trials research evidence article
+    source sources paper papers meta-analysis review reviews protocol
+    """.split()
+)
 
 
 @dataclass(frozen=True)
@@ -467,6 +474,13 @@ def asks_own_dose(text: str) -> bool:
     """Whether ``text`` asks how much, when or how often someone should take it: a dose or regimen no study
     here can give."""
     return bool(_OWN_DOSE.search(text))
+
+
+def names_subject(text: str) -> bool:
+    """Whether a question names anything it is about (magnesium, a condition, a medicine, an animal) beside the
+    evidence itself: "is any of this actually proven?" names nothing."""
+    subjects = TOPIC_TERMS - EVIDENCE_TERMS
+    return any(w in subjects or w.removesuffix("s") in subjects for w in words(text))
 
 
 def on_topic(text: str, extra_terms: frozenset[str] = frozenset(), common: Container[str] = frozenset()) -> bool:
