@@ -354,6 +354,10 @@ def test_what_a_question_asks_magnesium_to_change_must_be_covered(bot: Magbot) -
     assert asked.status == "not_in_sources" and not asked.citations
     context = bot.ask("the burning in my feet stops me sleeping, does magnesium help nerve pain at all?")
     assert context.status == "answered" and context.citations
+    # a slang word for the nerves asked about is how it is said, not a subject the sources must cover
+    slang = bot.ask("is magnesium any good for my dodgy nerves?")
+    assert slang.status == "answered" and slang.citations
+    assert bot.ask("is magnesium any good for my dodgy knees?").status == "not_in_sources"
 
 
 def test_a_safety_word_counts_as_written_not_by_its_stem(bot: Magbot) -> None:
