@@ -53,6 +53,25 @@ def test_article_claim_is_set_against_the_study_it_cites(bot: Magbot) -> None:
     assert answer.certainty in {"very_low", "not_studied", "low"}  # nothing here measured nerve damage
 
 
+@pytest.mark.parametrize(
+    ("question", "study"),
+    [
+        ("that site claims nerves wrecked by neuropathy can grow back. what paper do they base that on?", "ref-7"),
+        (
+            "the blog reckons magnesium turns down NMDA so it hurts less. which study is that from, does it show it?",
+            "ref-3",
+        ),
+    ],
+)
+def test_asking_for_the_study_behind_a_claim_finds_the_claim_the_article_cites_it_for(
+    bot: Magbot, question: str, study: str
+) -> None:
+    answer = bot.ask(question)
+    assert answer.status == "answered"
+    assert "The study it cites for this" in answer.bottom_line
+    assert [c.id for c in answer.citations][:2] == ["article", study]
+
+
 def test_uncovered_medicine_question_is_declined_without_article_text(bot: Magbot) -> None:
     answer = bot.ask("is it ok to take magnesium together with my venlafaxine?")
     assert answer.status == "not_in_sources"

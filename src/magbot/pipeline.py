@@ -19,7 +19,7 @@ from magbot.index.ingest import KnowledgeBase, load_knowledge
 from magbot.index.store import BuildReport, VectorStore, http_client, persistent_client, settings_key
 from magbot.stages.banks import Bank, embed_cached, load_banks
 from magbot.stages.choose import FindingIndex
-from magbot.stages.compose import compose, decline_text
+from magbot.stages.compose import asks_for_its_study, compose, decline_text
 from magbot.stages.llm_answer import GenerationInput, generate_answer
 from magbot.stages.overview import asks_overview, overview
 from magbot.stages.retrieve import HybridRetriever, Query
@@ -253,9 +253,16 @@ class Magbot:
         dose = is_dose_question(screened.cleaned) or u.intent == "dose"
         query = Query(u.query, question, u.follow_up, u.prior_sources)
         hits = ready.retriever.retrieve(query, u.query_vector, boost=u.prior_sources)
+        seen = {h.chunk.id for h in hits}
         if u.named:  # a study the question names: all of its passages are candidates
-            seen = {h.chunk.id for h in hits}
             hits += [Hit(c, 0.0, None, None) for c in ready.chunks if c.source_id in u.named and c.id not in seen]
+        elif u.intent == "article" and not u.kinds and asks_for_its_study(u.question):
+            # "does the study they cite for that show it?": every claim the article gives a study for
+            hits += [
+                Hit(c, 0.0, None, None)
+                for c in ready.chunks
+                if c.source_id == "article" and c.cites and c.id not in seen
+            ]
         about_the_evidence = u.intent in _ABOUT_THE_EVIDENCE
         overall = not (u.named or u.kinds or u.follow_up) and asks_overview(u.question, about_the_evidence)
         far = verdict == "answer" and not u.named and _best_similarity(u, hits, ready) < s.min_similarity
