@@ -168,6 +168,25 @@ def test_a_three_turn_conversation_keeps_its_study(bot: Magbot) -> None:
     assert "6 months" in answers[1].answer and "80" in answers[2].answer
 
 
+def test_asking_what_the_study_in_hand_means_for_me_stays_with_it(bot: Magbot) -> None:
+    answers = converse(
+        bot,
+        "the mouse experiment with the diets, what was done",
+        "how did the high magnesium mice do",
+        "so does that mean it'd help my neuropathy?",
+    )
+    assert answers[2].status == "answered" and answers[2].citations[0].id == "ref-9"
+    assert "not in people" in answers[2].bottom_line
+
+
+def test_a_study_described_in_lay_words_is_the_one_answered(bot: Magbot) -> None:
+    answer = bot.ask("what did that study on diabetic peoples nerve tests find out")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-5"
+    # the same lay words telling the asker's story name no study
+    story = bot.ask("i've had sciatica for a year. does that rat wire study mean magnesium could ease it?")
+    assert story.citations[0].id == "ref-8"
+
+
 def test_what_about_in_mice_moves_to_the_mouse_study(bot: Magbot) -> None:
     rats, mice = converse(bot, "Did magnesium help rats recover from a nerve injury?", "what about in mice?")
     assert rats.citations[0].id == "ref-8"

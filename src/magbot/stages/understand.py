@@ -199,16 +199,18 @@ _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.
 
 def named_sources(text: str, kb: KnowledgeBase, thesaurus: Thesaurus | None = None) -> frozenset[str]:
     """Studies a text names: by an alias from its knowledge file (in any word form: "artery" names
-    "arterial"), by the first author's surname, by the number the answers show ("ref 7", "[7]"), or by
-    where it was done when the text speaks of research ("the Italian trial"; see ``by_place``)."""
+    "arterial"; in lay words just after a word for research), by the first author's surname, by the number the
+    answers show ("ref 7", "[7]"), or by where it was done when the text speaks of research ("the Italian
+    trial"; see ``by_place``)."""
     text = without_excluded(text)
     stems = _stems_of(text)
     said = search_terms(text)  # for titles
     numbers = {int(n) for n in _BY_NUMBER.findall(text)}
     named = {s.id for s in kb.sources if s.number is not None and s.number in numbers}
+    lay = [_stems_of(x) for x in thesaurus.expansions(_describing(text, thesaurus))] if thesaurus else []
     for source in kb.sources:
         aliases = [_alias_stems(a) for a in source.aliases]
-        by_alias = any(a.strip() and a in stems for a in aliases)
+        by_alias = any(a.strip() and (a in stems or any(a in x for x in lay)) for a in aliases)
         first = source.authors[0].split()[0] if source.authors else None  # studies go by their first author
         by_author = bool(first and re.search(rf"\b{re.escape(first)}\b", text, re.IGNORECASE))
         by_title = thesaurus is not None and _by_title(source.title, said, thesaurus.research_words)
@@ -218,6 +220,14 @@ def named_sources(text: str, kb: KnowledgeBase, thesaurus: Thesaurus | None = No
     if placed and named:  # "the Chinese rat study": the place narrows what the other names leave open
         return frozenset(named & placed) or frozenset(named)
     return frozenset(named | placed)
+
+
+def _describing(text: str, thesaurus: Thesaurus, span: int = 5) -> str:
+    """The few words after each word for research, which say what that research was ("the study on diabetics'
+    nerve tests"): their lay words name a study by its aliases, where the same words elsewhere in a question
+    ("sciatica for months ... that wire study") describe the asker."""
+    said = words(text)
+    return " | ".join(" ".join(said[i + 1 : i + 1 + span]) for i, w in enumerate(said) if w in thesaurus.research_words)
 
 
 def _stems_of(phrase: str) -> str:
@@ -556,7 +566,8 @@ _ASKS_FOR_EVIDENCE = ("works", "strength", "cause", "fact")
 # A follow-up that points at the study in hand ("anything in it about pain?", "is that one any good as evidence?").
 _POINTS_AT_STUDY = re.compile(
     r"\bin (it|that|this)\b|\b(that|this|the) (one|study|trial|review|paper)\b"
-    r"|\bas evidence\b",
+    r"|\bas evidence\b"
+    r"|\b(does|did|would|do) (that|this|it|they) (mean|show|prove|tell us|suggest)\b",  # what it implies
     re.IGNORECASE,
 )
 # A follow-up about the people of the study in hand ("did their pain go down too?") stays with it.
