@@ -265,10 +265,11 @@ class _ArticleClaim:
 
 
 # A question asking for the study the article gives for its claim ("does the study they cite show it?", "which
-# paper is that?"): the claim is one the article cites a study for. ("Based on what?" asks whether it has one.)
+# paper is that?"): the claim is one the article cites a study for. ("Based on what?" and "what research is
+# that?" ask whether it has one: "recent research has revealed ..." is the article's own claim.)
 _ASKS_FOR_ITS_STUDY = re.compile(
     r"\b(cite[sd]?|citing|referenc(e|es|ed|ing)|links? to|linked|point(s|ed)? to)\b"
-    r"|\b(which|what) (study|studies|paper|papers|trial|research|ref|reference|source)\b",
+    r"|\b(which|what) (study|studies|paper|papers|trial|ref|reference|source)\b",
     re.IGNORECASE,
 )
 
