@@ -208,6 +208,7 @@ EVIDENCE_TERMS = frozenset(
     source sources paper papers meta-analysis review reviews protocol
     """.split()
 )
+_SUBJECT_TERMS = TOPIC_TERMS - EVIDENCE_TERMS
 
 
 @dataclass(frozen=True)
@@ -479,8 +480,7 @@ def asks_own_dose(text: str) -> bool:
 def names_subject(text: str) -> bool:
     """Whether a question names anything it is about (magnesium, a condition, a medicine, an animal) beside the
     evidence itself: "is any of this actually proven?" names nothing."""
-    subjects = TOPIC_TERMS - EVIDENCE_TERMS
-    return any(w in subjects or w.removesuffix("s") in subjects for w in words(text))
+    return any(w in _SUBJECT_TERMS or w.removesuffix("s") in _SUBJECT_TERMS for w in words(text))
 
 
 def on_topic(text: str, extra_terms: frozenset[str] = frozenset(), common: Container[str] = frozenset()) -> bool:
