@@ -156,13 +156,20 @@ _GOVERNED = frozenset("me you us him her them people someone with my your his th
 def asked_outcome(question: str, outcome_words: frozenset[str]) -> str | None:
     """What a question asks magnesium to change: the first word after "help", "good for", "stop", ...
     ("does magnesium help you *sleep*?"). A word used as small talk elsewhere ("I can't sleep") is the
-    question's subject here, so the sources must cover it."""
+    question's subject here, so the sources must cover it. A word before a condition is how that condition is
+    described ("good for dodgy nerves"): the condition is what is asked."""
     said = words(question)
     for i in range(len(said) - 1):
         for size in (2, 1):  # "good for" before "for" alone (which is not one: "asking for my mum")
             if " ".join(said[i : i + size]) in outcome_words:
-                rest = [w for w in said[i + size : i + size + 4] if w not in _GOVERNED]
-                return rest[0] if rest else None
+                at = [j for j in range(i + size, min(i + size + 4, len(said))) if said[j] not in _GOVERNED]
+                if not at:
+                    return None
+                after = said[at[0] + 1] if at[0] + 1 < len(said) else ""
+                condition = after in CONDITION_TERMS or after.removesuffix("s") in CONDITION_TERMS
+                if condition and said[at[0]] not in _STORY_PRONOUNS:
+                    return after  # "good for dodgy nerves": the nerves
+                return said[at[0]]
     return None
 
 

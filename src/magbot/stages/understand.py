@@ -39,7 +39,7 @@ from magbot.stages.coverage import (
     takes_now,
     unknown_words,
 )
-from magbot.stages.safety import CONDITION_TERMS, asking_clauses
+from magbot.stages.safety import asking_clauses
 from magbot.text import (
     STOPWORDS,
     CommonWords,
@@ -488,10 +488,6 @@ def understand(
         query = fixed + (" " + " ".join(extra) if extra else "")
     verdicts = res.subjects.is_subject(vectors[len(own) :])
     wanted = asked_outcome(question, thesaurus.outcome_words)
-    said = words(question)
-    after = said[said.index(wanted) + 1 : said.index(wanted) + 2] if wanted in said else []
-    if after and (after[0] in CONDITION_TERMS or after[0].removesuffix("s") in CONDITION_TERMS):
-        wanted = None  # "good for dodgy nerves": a word for the nerves, judged by its meaning like any other
     subjects = (*names, *(w for w, yes in zip(unknown, verdicts, strict=True) if yes or w == wanted))
     mentioned: tuple[str, ...] = ()
     compared = subjects if subjects and baseline_only(question, subjects) else ()
