@@ -760,6 +760,12 @@ def test_the_articles_safety_claim_is_answered_as_its_own_with_no_study_behind_i
     assert answer.status == "answered" and answer.citations[0].id == "article"
     assert answer.bottom_line.startswith("The article says: “") and "side effects or safety" in answer.bottom_line
     assert "pharmacist" in answer.answer
+    # what the claim's other half comes to (pain relief) is still shown from the trial that measured pain
+    study = bot.ask(
+        "blog says mag pills relieve pain without the risks of normal painkillers. is there a study behind that?"
+    )
+    assert [c.id for c in study.citations] == ["article", "ref-4"] and "side effects or safety" in study.bottom_line
+    assert "The nearest any of the sources comes to it:" in study.answer and "pharmacist" in study.answer
     # the same claim asked about one's own use is a safety question the sources do not cover
     mine = bot.ask("that website claims magnesium has none of the dangers of painkillers, so is it safe with my meds?")
     assert mine.status == "not_in_sources" and "pharmacist" in mine.answer

@@ -410,18 +410,27 @@ def compose(
     article = kb.by_id.get("article")
     # "magnesium cured his sciatica, is that a thing?" asks whether it works, however it is phrased
     intent = "works" if u.intent in ("fact", "cause") and u.claims_effect and not claim else u.intent
-    if claim and not claim.cites and article is not None and u.safety_aside:  # no study measured safety
-        return _uncited_claim(claim, article, None, not_measured=_no_safety_data(kb))
     if claim and not claim.cites and article is not None:  # the article gives no study for this claim
         # the nearest study for what the question asks of the claim, if it says much the same ("is that backed
         # by a trial?" of "magnesium is one of the best supplements for neuropathy": the trial of nerve pain),
-        # else the nearest study to the question, if that one does
+        # else the nearest study to the question, if that one does; a trial plan has no result to come near it
         asked = max((k for k in u.intent_scores if k != "article"), key=lambda k: u.intent_scores[k], default=intent)
-        first = ranked[:1]
+        with_results = [s for s in ranked if kb.by_id[s].evidence_level != "protocol"]
+        first = with_results[:1]
         if not u.named and NAMES_MAGNESIUM.search(claim.text):  # a claim about what magnesium does
-            first = preferred(ranked, by_findings(index, sims), kb, asked, u.named_terms, closeness, index, u.asked)[:1]
+            first = preferred(
+                with_results, by_findings(index, sims), kb, asked, u.named_terms, closeness, index, u.asked
+            )[:1]
             first = [s for s in first if measured_what_was_asked(u.named_terms, kb.by_id[s], index)]
-        return _uncited_claim(claim, article, _says_the_same(claim, [*first, *ranked[:1]], kb, index, sims))
+        # "... without the dangers of painkillers. did they check it's safe?": no study measured safety; the
+        # nearest to the claim is what the claim's other part comes to, whatever the question's words
+        unmeasured = _no_safety_data(kb) if u.safety_aside else ""
+        about, candidates = sims, [*first, *with_results[:1]]
+        if unmeasured and claim.vector is not None:  # a review measured nothing, so not the part left either
+            about = index.similarities(claim.vector)
+            candidates = [s for s in candidates if kb.by_id[s].evidence_level != "review"]
+        nearest = _says_the_same(claim, candidates, kb, index, about)
+        return _uncited_claim(claim, article, nearest, not_measured=unmeasured)
     if claim and claim.cites and not u.named:  # judge the article's claim by the studies it cites for it
         ranked = [c for c in claim.cites if c in kb.by_id] + [r for r in ranked if r not in claim.cites]
     elif u.in_people:  # "and in humans?": of the studies that gave magnesium to people, the nearest
@@ -552,10 +561,6 @@ def _uncited_claim(
     )
     if not_measured:
         bottom += f" {not_measured}"
-        text = f"{bottom}\n\n{SAFETY_POINTER}"
-        return Composed(
-            "answered", text, [citation_for(article, claim.text)], bottom, "not_studied", [], SAFETY_POINTER
-        )
     citations = [citation_for(article, claim.text)]
     text = bottom
     if nearest is not None:
@@ -563,7 +568,9 @@ def _uncited_claim(
         text += f"\n\nThe nearest any of the sources comes to it: {_sentence(finding.text, source.marker)}"
         text += closing_notes([source], False)
         citations.append(citation_for(source, finding.text))
-    return Composed("answered", text, citations, bottom, "not_studied", [])
+    if not_measured:
+        text += f"\n\n{SAFETY_POINTER}"
+    return Composed("answered", text, citations, bottom, "not_studied", [], SAFETY_POINTER if not_measured else "")
 
 
 def _listed(unknown: Sequence[str], joiner: str = "or") -> str:
