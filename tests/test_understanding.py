@@ -724,6 +724,22 @@ def test_a_lay_phrase_is_read_whole_not_word_by_word() -> None:
     assert "sugar" not in thesaurus.without_phrases("half got a sugar pill")
 
 
+def test_a_message_announcing_a_new_subject_is_read_on_its_own(bot: Magbot) -> None:
+    answers = converse(
+        bot,
+        "tell me about the back pain trial",
+        "how many people were in it",
+        "on another note, did anyone test magnesium on nerve regrowth?",
+    )
+    assert answers[2].status == "answered" and answers[2].citations[0].id in {"ref-8", "ref-9"}
+    away = converse(bot, "tell me about the back pain trial", "totally different question, who won the 2018 world cup?")
+    assert away[1].status == "out_of_scope" and not away[1].citations
+    # only an opening announcement counts: this one asks about what it says
+    thesaurus = load_thesaurus(KNOWLEDGE / "understanding" / "thesaurus.yaml")
+    assert thesaurus.new_subject("is my nerve pain unrelated to my diabetes?") is None
+    assert thesaurus.new_subject("ok so unrelated but is magnesium in nuts?") == "but is magnesium in nuts?"
+
+
 def test_a_lay_phrase_in_another_word_form_is_not_an_unknown_subject(bot: Magbot) -> None:
     # "pumps out" is the thesaurus's "pump out" (release): no reason to say the sources never mention pumps
     answer = bot.ask("the blog says magnesium makes injured nerves pump out growth factor. was that seen in people?")

@@ -71,6 +71,19 @@ class Thesaurus:
     # the safety topic of asking to take magnesium beside a medicine one takes now ("I take amlodipine, is it ok
     # to add magnesium?"), whatever the medicine is called
     current_medicine_topic: str | None = None
+    # how people announce a new subject in a conversation ("changing subject", "unrelated but")
+    new_subject_words: tuple[str, ...] = ()
+
+    def new_subject(self, text: str) -> str | None:
+        """What ``text`` asks after announcing a new subject ("ok changing subject - any research on nerves
+        regrowing?": "any research on nerves regrowing?"), or None when it announces none. An announcement opens
+        the message, after two words at most ("ok so, unrelated but ..."; not "is nerve pain unrelated to ...")."""
+        for phrase in sorted(self.new_subject_words, key=len, reverse=True):
+            pattern = r"\b" + r"\W+".join(map(re.escape, phrase.split())) + r"\b"
+            if (match := re.search(pattern, text, re.IGNORECASE)) and len(text[: match.start()].split()) <= 2:
+                rest = text[match.end() :].lstrip(" ,.;:!-–—") or text[: match.start()]
+                return rest if any(ch.isalpha() for ch in rest) else text
+        return None
 
     def is_social(self, text: str) -> bool:
         """Whether ``text`` is only small talk: it starts with a social word, every word is one or a common word,
@@ -305,6 +318,9 @@ def load_thesaurus(path: Path) -> Thesaurus:
     history = _topics_named(path, data, "history_topics", topics)
     minor = _topic_named(path, data, "minor_age_topic", topics)
     current = _topic_named(path, data, "current_medicine_topic", topics)
+    new_subject = tuple(
+        " ".join(_plain_words(t)) for t in _strings(path, data.get("new_subject_words") or [], "new_subject_words")
+    )
     return Thesaurus(
         synonyms,
         ignore,
@@ -320,6 +336,7 @@ def load_thesaurus(path: Path) -> Thesaurus:
         minor,
         history,
         current,
+        new_subject,
     )
 
 

@@ -423,8 +423,12 @@ def understand(
 ) -> Understanding:
     """Resolve the question against the conversation, embed it once, and read its intent and coverage."""
     thesaurus = res.banks.thesaurus
-    social = thesaurus.is_social(question)  # "ok thanks": small talk, not a follow-up that repeats the answer
-    resolved, follow_up, prior = (question, False, ()) if social else resolve(question, history, res.kb)
+    social = thesaurus.is_social(question)
+    # small talk ("ok thanks") is not a follow-up that repeats the answer; "changing subject, ..." starts afresh
+    if (fresh := thesaurus.new_subject(question)) is not None:
+        question = fresh
+    alone = social or fresh is not None
+    resolved, follow_up, prior = (question, False, ()) if alone else resolve(question, history, res.kb)
     in_people = describes = False
     kept: str | None = None  # the conversation's study, kept for a follow-up that names none
     named_now = named_sources(question, res.kb, thesaurus)
