@@ -724,6 +724,15 @@ def test_a_lay_phrase_is_read_whole_not_word_by_word() -> None:
     assert "sugar" not in thesaurus.without_phrases("half got a sugar pill")
 
 
+def test_the_study_whose_text_holds_the_questions_words_gets_the_keyword_vote(bot: Magbot) -> None:
+    ready = bot._ready
+    assert ready is not None
+    # only the broad review lists ADHD and migraine; only the back pain trial speaks of the lumbar spine
+    assert ready.findings.by_terms("anything on adhd or migraine?")[0] == "ref-6"
+    assert ready.findings.by_terms("lumbar radiculopathy")[0] == "ref-4"
+    assert ready.findings.by_terms("the of and") == []
+
+
 def test_a_message_announcing_a_new_subject_is_read_on_its_own(bot: Magbot) -> None:
     answers = converse(
         bot,

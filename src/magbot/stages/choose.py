@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from rank_bm25 import BM25Okapi
 
 from magbot._models import Chunk, Finding, Hit, Source
 from magbot.index.ingest import KnowledgeBase
@@ -46,6 +47,8 @@ class FindingIndex:
     measured: dict[str, frozenset[str]] = field(default_factory=dict)
     # each study's conditions of those studied (``studied_in``), each as the stems a question must hold to name it
     conditions: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
+    # keyword (BM25) search over each study's whole text, for a question's rarer words ("migraine")
+    keywords: tuple[tuple[str, ...], BM25Okapi | None] = ((), None)
 
     @classmethod
     def build(
@@ -70,7 +73,12 @@ class FindingIndex:
         conditions = {
             src.id: tuple(frozenset(search_terms(c)) for c in src.studied_in) for src, _, _ in items if src.studied_in
         }
-        return cls(items, finding_vectors, tuple(sources), matrix, asked, measured or {}, conditions)
+        texts: dict[str, list[str]] = {}
+        for src, _, finding in items:
+            texts.setdefault(src.id, [src.body]).append(finding.text)
+        ids = tuple(texts)
+        keywords = (ids, BM25Okapi([search_terms(" ".join(texts[i])) for i in ids]) if ids else None)
+        return cls(items, finding_vectors, tuple(sources), matrix, asked, measured or {}, conditions, keywords)
 
     def vector_of(self, finding: Finding) -> np.ndarray:
         return np.asarray(self.vectors[next(i for i, (_, _, f) in enumerate(self.items) if f is finding)])
@@ -84,6 +92,15 @@ class FindingIndex:
             return []
         near = self.asked.nearest(vector, k)
         return sorted(near, key=lambda sid: -near[sid])
+
+    def by_terms(self, query: str) -> list[str]:
+        """Studies whose text holds the question's words, the best keyword (BM25) match first."""
+        ids, bm25 = self.keywords
+        terms = search_terms(query)
+        if bm25 is None or not terms:
+            return []
+        scores = bm25.get_scores(terms)
+        return [ids[i] for i in np.argsort(-scores) if scores[i] > 0]
 
     def by_sentences(self, vector: np.ndarray) -> list[str]:
         """Sources by their sentence closest to the question."""
@@ -112,12 +129,19 @@ def nearness(index: FindingIndex, sims: np.ndarray, results_only: bool = True) -
 
 
 def source_ranking(u: Understanding, hits: Sequence[Hit], index: FindingIndex, sims: np.ndarray) -> list[str]:
-    """Studies ordered by reciprocal rank fusion of passage retrieval and finding similarity. An article
-    passage counts for the studies it cites (their primary source), not for the article."""
+    """Studies ordered by reciprocal rank fusion of passage retrieval, finding, sentence and example-question
+    similarity, and a keyword search of each study's text. An article passage counts for the studies it cites
+    (their primary source), not for the article."""
     by_hits = list(dict.fromkeys(sid for h in hits for sid in (h.chunk.cites or (h.chunk.source_id,))))
     by_finding = by_findings(index, sims)
     scores: dict[str, float] = {}
-    rankings = (by_hits, by_finding, index.by_sentences(u.query_vector), index.by_questions(u.query_vector))
+    rankings = (
+        by_hits,
+        by_finding,
+        index.by_sentences(u.query_vector),
+        index.by_questions(u.query_vector),
+        index.by_terms(u.query),
+    )
     for ranking in rankings:
         for rank, sid in enumerate(ranking):
             scores[sid] = scores.get(sid, 0.0) + 1.0 / (RRF_K + rank + 1)
