@@ -733,6 +733,16 @@ def test_the_study_whose_text_holds_the_questions_words_gets_the_keyword_vote(bo
     assert ready.findings.by_terms("the of and") == []
 
 
+def test_a_quotation_from_memory_is_the_articles_sentence_and_its_words_name_no_kind_of_study(bot: Magbot) -> None:
+    # the article has "diabetic patients are more likely than those without diabetes to be deficient ..." (2):
+    # a word short, and "more likely" is the article's wording, not the asker's pointer at a snapshot study
+    answer = bot.ask(
+        "the blog goes 'diabetic patients are more likely to be deficient in magnesium' - where's that from?"
+    )
+    assert [c.id for c in answer.citations] == ["article", "ref-2"]
+    assert answer.bottom_line.startswith("The article says: “What’s more, diabetic patients are more likely than")
+
+
 def test_a_message_announcing_a_new_subject_is_read_on_its_own(bot: Magbot) -> None:
     answers = converse(
         bot,

@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 
@@ -539,7 +540,8 @@ def understand(
         safety_topic=topic,
         mentioned=mentioned,
         safety_aside=aside,
-        kinds=thesaurus.pointed_levels(without_excluded(own_fixed)),
+        # the article's words quoted are not the asker's words for a kind of study ("'... more likely ...'")
+        kinds=thesaurus.pointed_levels(without_excluded(_QUOTED.sub(" ", own_fixed) if quotes else own_fixed)),
         in_people=in_people,
         asked=asked_part(fixed, thesaurus),
         named_terms=f"{thesaurus.without_phrases(without_excluded(fixed))} {' '.join(extra)}",
@@ -597,7 +599,34 @@ def plain(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower().replace("’", "'").replace("'", "")).split())
 
 
+# A quotation from memory ("scientists have found it's possible to regenerate nerves", the article having
+# "found that it's possible") is the article's words when at least this share of its words are there, in order.
+QUOTED_NEARLY = 0.85
+NEARLY_FROM = 6  # words: a shorter quotation must be word for word
+
+
 def _article_quotes(question: str, article_words: str) -> tuple[str, ...]:
-    """The question's quotations (three words or more) that the article's text holds, word for word."""
-    found = [plain(m) for m in _QUOTED.findall(question)]
-    return tuple(q for q in found if len(q.split()) >= 3 and f" {q} " in article_words)
+    """The question's quotations (three words or more) that the article's text holds, as the article words them:
+    word for word, or a longer one nearly so (see ``QUOTED_NEARLY``)."""
+    out = []
+    article = article_words.split()
+    for quote in (plain(m) for m in _QUOTED.findall(question)):
+        said = quote.split()
+        if len(said) >= 3 and f" {quote} " in article_words:
+            out.append(quote)
+        elif len(said) >= NEARLY_FROM and (span := _nearly_quoted(said, article)):
+            out.append(span)
+    return tuple(out)
+
+
+def _nearly_quoted(said: list[str], article: list[str]) -> str | None:
+    """The article's words for a quotation that holds most of them in order, around its longest exact run."""
+    i, j, size = SequenceMatcher(None, said, article, autojunk=False).find_longest_match(0, len(said), 0, len(article))
+    if size < 3:
+        return None
+    start = max(0, j - i - 3)
+    window = article[start : j - i + len(said) + 3]
+    blocks = [b for b in SequenceMatcher(None, said, window, autojunk=False).get_matching_blocks() if b.size]
+    if sum(b.size for b in blocks) < QUOTED_NEARLY * len(said):
+        return None
+    return " ".join(window[blocks[0].b : blocks[-1].b + blocks[-1].size])
