@@ -743,6 +743,12 @@ def test_a_quotation_from_memory_is_the_articles_sentence_and_its_words_name_no_
     assert answer.bottom_line.startswith("The article says: “What’s more, diabetic patients are more likely than")
 
 
+def test_asking_whether_a_claim_is_referenced_does_not_take_a_study_for_granted(bot: Magbot) -> None:
+    answer = bot.ask("the blog reckons nerve pain has fewer good drugs than inflammatory pain. is that referenced?")
+    assert [c.id for c in answer.citations] == ["article"] and "gives no study" in answer.bottom_line
+    assert "inflammatory pain" in answer.bottom_line
+
+
 def test_a_message_announcing_a_new_subject_is_read_on_its_own(bot: Magbot) -> None:
     answers = converse(
         bot,

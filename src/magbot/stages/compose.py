@@ -274,9 +274,18 @@ _ASKS_FOR_ITS_STUDY = re.compile(
 )
 
 
+# ... but asking whether there is one at all does not take a study for granted ("is that referenced?", "do they
+# cite anything?"): the claim may be the article's own
+_ASKS_WHETHER_CITED = re.compile(
+    r"\b(is|was|are|were) (it|that|this|they|those|these)( \w+)? (referenced|cited|sourced)\b"
+    r"|\b(cite[sd]?|referenc(e|es|ed)) (anything|any\b|a source|a study|sources)",
+    re.IGNORECASE,
+)
+
+
 def asks_for_its_study(question: str) -> bool:
     """Whether a question asks for the study the article gives for a claim (see ``_ASKS_FOR_ITS_STUDY``)."""
-    return bool(_ASKS_FOR_ITS_STUDY.search(question))
+    return bool(_ASKS_FOR_ITS_STUDY.search(question)) and not _ASKS_WHETHER_CITED.search(question)
 
 
 # How much closer (cosine) the article's closest sentence must be than its closest sentence citing a study to
