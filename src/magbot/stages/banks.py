@@ -78,12 +78,19 @@ class Thesaurus:
         """What ``text`` asks after announcing a new subject ("ok changing subject - any research on nerves
         regrowing?": "any research on nerves regrowing?"), or None when it announces none. An announcement opens
         the message, after two words at most ("ok so, unrelated but ..."; not "is nerve pain unrelated to ...")."""
-        for phrase in sorted(self.new_subject_words, key=len, reverse=True):
-            pattern = r"\b" + r"\W+".join(map(re.escape, phrase.split())) + r"\b"
-            if (match := re.search(pattern, text, re.IGNORECASE)) and len(text[: match.start()].split()) <= 2:
-                rest = text[match.end() :].lstrip(" ,.;:!-–—") or text[: match.start()]
-                return rest if any(ch.isalpha() for ch in rest) else text
-        return None
+        match = self._announcement.search(text) if self.new_subject_words else None
+        if match is None or len(text[: match.start()].split()) > 2:
+            return None
+        rest = text[match.end() :].lstrip(" ,.;:!-–—")
+        return rest if any(ch.isalpha() for ch in rest) else text
+
+    @cached_property
+    def _announcement(self) -> re.Pattern[str]:
+        """Any of ``new_subject_words``, the longest first, its words apart by spaces or punctuation."""
+        phrases = sorted(self.new_subject_words, key=len, reverse=True)
+        return re.compile(
+            r"\b(?:" + "|".join(r"\W+".join(map(re.escape, p.split())) for p in phrases) + r")\b", re.IGNORECASE
+        )
 
     def is_social(self, text: str) -> bool:
         """Whether ``text`` is only small talk: it starts with a social word, every word is one or a common word,

@@ -435,7 +435,7 @@ def compose(
         # nearest to the claim is what the claim's other part comes to, whatever the question's words
         unmeasured = _no_safety_data(kb) if u.safety_aside else ""
         about, candidates = sims, [*first, *with_results[:1]]
-        if unmeasured and claim.vector is not None:  # a review measured nothing, so not the part left either
+        if unmeasured and claim.vector is not None:  # a review, with no data of its own, is not shown for it
             about = index.similarities(claim.vector)
             candidates = [s for s in candidates if kb.by_id[s].evidence_level != "review"]
         nearest = _says_the_same(claim, candidates, kb, index, about)
