@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from rank_bm25 import BM25Okapi
 
 from magbot._models import Chunk, Finding, Hit, Source
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Bank
+from magbot.stages.retrieve import KeywordIndex
 from magbot.stages.understand import Understanding
 from magbot.text import search_terms
 
@@ -48,7 +48,7 @@ class FindingIndex:
     # each study's conditions of those studied (``studied_in``), each as the stems a question must hold to name it
     conditions: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
     # keyword (BM25) search over each study's whole text, for a question's rarer words ("migraine")
-    keywords: tuple[tuple[str, ...], BM25Okapi | None] = ((), None)
+    keywords: tuple[tuple[str, ...], KeywordIndex | None] = ((), None)
 
     @classmethod
     def build(
@@ -77,7 +77,7 @@ class FindingIndex:
         for src, _, finding in items:
             texts.setdefault(src.id, [src.body]).append(finding.text)
         ids = tuple(texts)
-        keywords = (ids, BM25Okapi([search_terms(" ".join(texts[i])) for i in ids]) if ids else None)
+        keywords = (ids, KeywordIndex([" ".join(texts[i]) for i in ids]))
         return cls(items, finding_vectors, tuple(sources), matrix, asked, measured or {}, conditions, keywords)
 
     def vector_of(self, finding: Finding) -> np.ndarray:
@@ -95,12 +95,8 @@ class FindingIndex:
 
     def by_terms(self, query: str) -> list[str]:
         """Studies whose text holds the question's words, the best keyword (BM25) match first."""
-        ids, bm25 = self.keywords
-        terms = search_terms(query)
-        if bm25 is None or not terms:
-            return []
-        scores = bm25.get_scores(terms)
-        return [ids[i] for i in np.argsort(-scores) if scores[i] > 0]
+        ids, keywords = self.keywords
+        return [ids[i] for i, _ in keywords.ranked(query)] if keywords is not None else []
 
     def by_sentences(self, vector: np.ndarray) -> list[str]:
         """Sources by their sentence closest to the question."""

@@ -28,6 +28,21 @@ class Query:
     prior_sources: tuple[str, ...]  # sources cited in the previous answer
 
 
+class KeywordIndex:
+    """BM25 over a fixed list of texts, in the sources' words (``search_terms``: stems, lay words mapped)."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._bm25 = BM25Okapi([search_terms(t) for t in texts]) if texts else None
+
+    def ranked(self, text: str) -> list[tuple[int, float]]:
+        """(position, score) of every text holding a word of ``text``, the best match first."""
+        terms = search_terms(text)
+        if self._bm25 is None or not terms:
+            return []
+        scores = self._bm25.get_scores(terms)
+        return [(int(i), float(scores[i])) for i in np.argsort(-scores) if scores[i] > 0]
+
+
 class HybridRetriever:
     """Dense + BM25 over the passages of one index version."""
 
@@ -36,18 +51,10 @@ class HybridRetriever:
         self.by_id = {c.id: c for c in self.chunks}
         self.store = store
         self.top_k = top_k
-        self._bm25 = BM25Okapi([search_terms(t) for t in texts])
-
-    def keyword_terms(self, text: str) -> list[str]:
-        return search_terms(text)
+        self._keywords = KeywordIndex(texts)
 
     def keyword_ranking(self, text: str) -> list[tuple[str, float]]:
-        terms = self.keyword_terms(text)
-        if not terms:
-            return []
-        scores = self._bm25.get_scores(terms)
-        order = np.argsort(-scores)
-        return [(self.chunks[i].id, float(scores[i])) for i in order if scores[i] > 0]
+        return [(self.chunks[i].id, score) for i, score in self._keywords.ranked(text)]
 
     def retrieve(self, query: Query, vector: np.ndarray, boost: Sequence[str] = ()) -> list[Hit]:
         """Fuse both rankings; passages of ``boost`` sources (cited just before) get one extra vote."""
