@@ -1012,3 +1012,42 @@ def test_making_up_a_missed_dose_and_a_heard_safety_scare_are_for_a_pharmacist(b
     assert missed.status == "not_in_sources" and not missed.citations and "pharmacist" in missed.answer
     scare = bot.ask("a guy at the gym said magnesium can stop your heart. he is full of it usually but true?")
     assert scare.status == "not_in_sources" and not scare.citations and "pharmacist" in scare.answer
+
+
+def test_the_best_or_daily_dose_asked_for_is_a_dose_no_study_gives(bot: Magbot) -> None:
+    # wording unlike eval/: the dose to take, asked without "should I"
+    for question in ("ideal dose of magnesium for burning feet?", "how many mg per day works for a trapped nerve"):
+        answer = bot.ask(question)
+        assert answer.status == "not_in_sources", question
+        assert answer.answer.startswith("The sources do not say how much magnesium anyone should take"), question
+    # what a study gave a day is still answered from the study
+    study = bot.ask("what daily dose did the back pain patients get in the trial")
+    assert study.status == "answered" and study.citations[0].id == "ref-4" and "245 mg" in study.answer
+
+
+def test_a_one_clause_message_asks_all_it_says_even_without_a_question_form(bot: Magbot) -> None:
+    answer = bot.ask("wondering what a tub of magnesium tablets costs these days")
+    assert answer.status == "not_in_sources" and not answer.citations and "pharmacist" in answer.answer
+
+
+def test_a_follow_up_moves_to_a_new_subject_only_if_it_names_one_of_magbots(bot: Magbot) -> None:
+    # "tested" is no outcome to move to: the follow-up asks about the conversation's idea, in people
+    *_, last = converse(
+        bot,
+        "how does magnesium ease nerve pain",
+        "nmda in simple terms?",
+        "was that idea tested on real people anywhere",
+    )
+    assert last.status == "answered" and last.citations and last.citations[0].id == "ref-4"
+
+
+def test_a_follow_up_restates_an_article_claim_only_in_its_own_words(bot: Magbot) -> None:
+    # the conversation's words come close to an uncited article sentence; the follow-up asks about the people
+    *_, last = converse(
+        bot,
+        "is there real human evidence magnesium helps nerve pain",
+        "how many patients was that",
+        "was any of it done in people with diabetic nerve damage though",
+    )
+    assert last.status == "answered" and "article" not in [c.id for c in last.citations]
+    assert not last.bottom_line.startswith("The article says")

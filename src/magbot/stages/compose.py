@@ -29,7 +29,7 @@ from magbot.stages.choose import (
     same_people,
     source_ranking,
 )
-from magbot.stages.safety import NAMES_MAGNESIUM, asks_own_dose
+from magbot.stages.safety import NAMES_MAGNESIUM, asks_a_dose, asks_own_dose
 from magbot.stages.understand import Understanding, plain
 
 __all__ = [
@@ -355,6 +355,8 @@ def _restated_claim(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np
     found = _closest_sentence(u, [h for h in hits if h.chunk.source_id == "article"], vectors, min_chars=25)
     if found is None or tuple(found.sentence.supports) != ("article",) or found.similarity < RESTATED_CLAIM:
         return None
+    if u.follow_up and float(np.dot(u.vector, found.vector)) < RESTATED_CLAIM:
+        return None  # the conversation's words restate it, not the follow-up's ("was any of it in diabetics?")
     return _ArticleClaim(found.sentence.text, (), found.vector)
 
 
@@ -452,7 +454,9 @@ def compose(
     if not ranked:
         return Composed("not_in_sources", decline_text(kb, None, safety=False))
     top = kb.by_id[ranked[0]]
-    if dose and not claim and asks_own_dose(u.question):  # "how much should I take?"
+    # "how much should I take?", or a dose asked for outside a conversation about a study ("best daily dose?")
+    wants_a_dose = asks_a_dose(u.question) and not (u.named or u.follow_up or u.kinds)
+    if dose and not claim and (asks_own_dose(u.question) or wants_a_dose):
         return _own_dose(top, hits)
     focus = index.similarities(u.focus_vector) if u.named else sims
     main = _findings_in_order(top, index, focus)[: max(1, max_findings - 1)]

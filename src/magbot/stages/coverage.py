@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from magbot.stages.safety import CONDITION_TERMS, NAMES_MAGNESIUM, asking_clauses, told_as_past
+from magbot.stages.safety import CONDITION_TERMS, NAMES_MAGNESIUM, asking_clauses, one_clause, told_as_past
 from magbot.text import STOPWORDS, CommonWords, english_correction, stem, without_excluded, word_stem, words
 
 if TYPE_CHECKING:
@@ -185,7 +185,8 @@ def safety_topic(text: str, intent: str, res: Resources, names_a_study: bool) ->
     for topic, term in thesaurus.safety_terms(without_excluded(text)):  # not "forget the oil"
         if topic in thesaurus.asked_only_topics:
             if asked is None:
-                where = text if _POINTS_BACK_AT_STORY.search(text) else asking_clauses(text)
+                # (a message of one clause asks all it says, question-shaped or not: "roughly what it costs")
+                where = text if _POINTS_BACK_AT_STORY.search(text) or one_clause(text) else asking_clauses(text)
                 asked = thesaurus.safety_terms(without_excluded(where))
             if (topic, term) not in asked:
                 continue  # "my chiropractor sells magnesium spray. does magnesium help a pinched nerve?"

@@ -40,7 +40,7 @@ from magbot.stages.coverage import (
     takes_now,
     unknown_words,
 )
-from magbot.stages.safety import asking_clauses
+from magbot.stages.safety import asking_clauses, on_topic
 from magbot.text import (
     STOPWORDS,
     CommonWords,
@@ -485,9 +485,15 @@ def understand(
     quotes = _article_quotes(question, res.article_words)
     if quotes and not named_now and intent in _CLAIM_CHECKS:
         intent = "article"  # "it says 'without the dangers', true?" quotes the article: a question about its claim
-    if kept and intent in _ASKS_FOR_EVIDENCE and _moves_on(own_fixed, kept, res.measured, thesaurus):
+    if (
+        kept
+        and intent in _ASKS_FOR_EVIDENCE
+        and _moves_on(own_fixed, kept, res.measured, thesaurus)
+        and on_topic(own_fixed, common=res.common)
+    ):
         # "what about the blood sugar side, does it bring sugar down?" after the nerve-test study: the
-        # question's own subject, from whichever study measured it
+        # question's own subject, from whichever study measured it (a subject of magbot's: "was that idea
+        # tested in people?" moves nowhere)
         named, prior, fixed, query_vector = frozenset(), (), own_fixed, vector
         extra = thesaurus.expansions(without_excluded(fixed))
         query = fixed + (" " + " ".join(extra) if extra else "")
