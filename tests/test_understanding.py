@@ -1051,3 +1051,10 @@ def test_a_follow_up_restates_an_article_claim_only_in_its_own_words(bot: Magbot
     )
     assert last.status == "answered" and "article" not in [c.id for c in last.citations]
     assert not last.bottom_line.startswith("The article says")
+
+
+def test_side_effects_asked_of_a_named_study_open_with_that_none_are_reported(bot: Magbot) -> None:
+    answer = bot.ask("did the rats in the sciatic nerve experiment have any adverse effects from the implant")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-8"
+    assert answer.bottom_line.startswith("This study (Li 2016) does not report on side effects or safety")
+    assert "Its main result:" in answer.bottom_line and "pharmacist" in answer.answer

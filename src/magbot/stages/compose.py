@@ -504,6 +504,9 @@ def compose(
         bottom += f" The catch: {_sentence(limits.short, top.marker)}"
     if u.compared and not claim:  # "is it better than my amitriptyline?": first, that no study weighed the two
         bottom = f"No study here compared magnesium with {_listed(u.compared)}. {bottom}"
+    elif u.named and u.aside_unreported and not claim:  # "any side effects in the back pain trial?": first, that
+        # it reports none, then what it did find
+        bottom = f"{_no_safety_report(top, kb)} Its main result: {bottom[0].lower()}{bottom[1:]}"
     beside = (
         same_people(top.id, ranked, kb, u.named_terms, index, closeness)
         if intent in ("works", "strength") and not (claim or dose or u.named)
@@ -555,6 +558,13 @@ def _says_the_same(
             if float(np.dot(claim.vector, index.vector_of(finding))) >= SAYS_MUCH_THE_SAME:
                 return source, finding
     return None
+
+
+def _no_safety_report(study: Source, kb: KnowledgeBase) -> str:
+    return (
+        f"This study ({study_name(study)}) does not report on side effects or safety, and none of the "
+        f"{kb.study_count} studies here does {study.marker}."
+    )
 
 
 def _no_safety_data(kb: KnowledgeBase) -> str:

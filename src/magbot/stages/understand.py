@@ -193,6 +193,8 @@ class Understanding:
     social: bool = False  # only small talk: a greeting, thanks or goodbye ("ok thanks", "cool, cheers")
     # what magnesium is weighed against that no source mentions ("better than my amitriptyline")
     compared: tuple[str, ...] = ()
+    # the safety aside is one no study here reports on at all (side effects), not a detail of what one did
+    aside_unreported: bool = False
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -546,6 +548,7 @@ def understand(
         safety_topic=topic,
         mentioned=mentioned,
         safety_aside=aside,
+        aside_unreported=aside is not None and aside in thesaurus.article_claim_topics,
         # the article's words quoted are not the asker's words for a kind of study ("'... more likely ...'")
         kinds=thesaurus.pointed_levels(without_excluded(_QUOTED.sub(" ", own_fixed) if quotes else own_fixed)),
         in_people=in_people,
