@@ -24,7 +24,7 @@ _STRENGTH = ("meta-analysis", "rct", "cross-sectional", "other", "protocol", "re
 # explicitly, how many of them studied people or animals, asked of the set ("how many of its refs are trials in
 # people?", "out of all 9 how many were human trials?"; "how many trials in the meta-analysis were in people with
 # diabetes?" asks for one study's figure), or whether it is all animal work ("is this all mice?"; "is the
-# regrowth evidence only in animals?" asks about one result).
+# regrowth evidence only in animals?" asks about one result), or mostly so ("is it mostly rats and mice?").
 _WHO = r"(people|humans?|animals?|patients|rats|mice)"
 _LOOSE = re.compile(
     r"\b(overall|as a whole|on the whole)\b"
@@ -38,7 +38,7 @@ _EXPLICIT = re.compile(
     rf"[^?.!]{{0,50}}\b{_WHO}"
     r"|\b(out )?of (all )?(the |these |those )?(\d+|nine)( studies| refs| references| papers| sources)?,? how many\b"
     rf"[^?.!]{{0,50}}\b{_WHO}"
-    r"|\b(is|was|are) (it|this|that|they|these|the (evidence|research|studies)) all (just |only )?"
+    r"|\b(is|was|are) (it|this|that|they|these|the (evidence|research|studies)) (all|mostly|mainly|largely) (just |only )?"
     r"(in |on )?(animals?|rats|mice|lab animals|animal (stuff|studies|research))\b",
     re.IGNORECASE,
 )
