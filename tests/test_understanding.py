@@ -1058,3 +1058,21 @@ def test_side_effects_asked_of_a_named_study_open_with_that_none_are_reported(bo
     assert answer.status == "answered" and answer.citations[0].id == "ref-8"
     assert answer.bottom_line.startswith("This study (Li 2016) does not report on side effects or safety")
     assert "Its main result:" in answer.bottom_line and "pharmacist" in answer.answer
+
+
+def test_a_study_named_before_the_alternatives_weighed_is_the_one_asked_about(bot: Magbot) -> None:
+    *_, last = converse(
+        bot,
+        "how does magnesium stop pain signals",
+        "what is an nmda receptor in normal words",
+        "was that tested in the back pain patients or is it just an idea",
+    )
+    assert last.status == "answered" and last.citations[0].id == "ref-4"
+
+
+def test_which_animals_asks_for_the_animal_studies(bot: Magbot) -> None:
+    *_, last = converse(
+        bot, "what does the article say about nerves growing back", "was that in people", "what animals were used then"
+    )
+    assert last.status == "answered" and last.citations[0].id in {"ref-8", "ref-9"}
+    assert re.search(r"\b(rats|mice)\b", last.bottom_line)

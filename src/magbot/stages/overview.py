@@ -38,8 +38,8 @@ _EXPLICIT = re.compile(
     rf"[^?.!]{{0,50}}\b{_WHO}"
     r"|\b(out )?of (all )?(the |these |those )?(\d+|nine)( studies| refs| references| papers| sources)?,? how many\b"
     rf"[^?.!]{{0,50}}\b{_WHO}"
-    r"|\b(is|was|are) (it|this|that|they|these|the (evidence|research|studies)) (all|mostly|mainly|largely) (just |only )?"
-    r"(in |on )?(animals?|rats|mice|lab animals|animal (stuff|studies|research))\b",
+    r"|\b(is|was|are) (it|this|that|they|these|the (evidence|research|studies)) (all|mostly|mainly|largely) "
+    r"(just |only )?(in |on )?(animals?|rats|mice|lab animals|animal (stuff|studies|research))\b",
     re.IGNORECASE,
 )
 _WHERE = {"humans": "in people", "animals": "in animals", "none": "no new data"}

@@ -396,8 +396,11 @@ _ANOTHER = re.compile(r"\b(another|other|instead|different|else)\b", re.IGNORECA
 _SAME_ONE = re.compile(r"\b(was|were|is|are|did)\s+(it|that|this|they|those|these)\b", re.IGNORECASE)
 # ... unless it asks for more of it ("did they try it in people too?")
 _ALSO = re.compile(r"\b(too|also|as well|either|ever)\b", re.IGNORECASE)
-# A follow-up asking for evidence in animals ("did they try it in animals too?").
-_IN_ANIMALS = re.compile(r"\b(in|on|with) (lab )?(animals?|rats?|mice|mouse|rodents?)\b", re.IGNORECASE)
+# A follow-up asking for evidence in animals ("did they try it in animals too?", "which animals then?").
+_IN_ANIMALS = re.compile(
+    r"\b(in|on|with) (lab )?(animals?|rats?|mice|mouse|rodents?)\b|\b(which|what) (kinds? of )?(animals?|rodents?)\b",
+    re.IGNORECASE,
+)
 
 
 _PEOPLE = re.compile(r"\b(humans?|people|persons?|patients)\b", re.IGNORECASE)
@@ -437,8 +440,10 @@ def understand(
     named_now = named_sources(question, res.kb, thesaurus)
     if named_now and _PEOPLE.search(question):  # "only shown in rats and mice, never in people?" names no study
         named_now = named_sources(_without_bare_animals(question, thesaurus), res.kb, thesaurus)
-    if named_now and follow_up and prior and _WEIGHS.search(question):
-        named_now = frozenset()  # "rats" there is one of two answers asked about, not a new study named
+    if named_now and follow_up and prior and (weighs := _WEIGHS.search(question)):
+        # "rats" there is one of two answers asked about, not a new study named; a study named before the
+        # alternatives is the one asked about ("was that tested in the back pain patients or just theory?")
+        named_now = named_sources(question[: weighs.start(2)], res.kb, thesaurus)
     levels = thesaurus.research_in(question)[1] if follow_up else frozenset()
     earlier = [*_named_earlier(history, res.kb, thesaurus), *prior]  # the conversation's studies, latest first
     # "does that review mention it?" is the conversation's review; "is there one where they fed them instead?"
