@@ -1076,3 +1076,13 @@ def test_which_animals_asks_for_the_animal_studies(bot: Magbot) -> None:
     )
     assert last.status == "answered" and last.citations[0].id in {"ref-8", "ref-9"}
     assert re.search(r"\b(rats|mice)\b", last.bottom_line)
+
+
+def test_how_it_works_is_explained_by_what_a_source_says_not_by_remarks_on_the_paper(bot: Magbot) -> None:
+    answer = bot.ask("ok but how is magnesium supposed to work on the nerves, whats the science behind it")
+    assert answer.status == "answered" and answer.bottom_line.startswith("How it might work")
+    assert not re.search(r"\b(abstract|Weak and indirect|journal pages)\b", answer.bottom_line)
+    # a study's own finding on how it works: less inflammation around the injured nerve, in mice
+    mice = bot.ask("does magnesium dampen the inflammation around a damaged nerve or something like that?")
+    assert mice.status == "answered" and [c.id for c in mice.citations] == ["ref-9"]
+    assert "reduced inflammation around the injury" in mice.bottom_line and "mice" in mice.bottom_line

@@ -23,6 +23,8 @@ from magbot.index.ingest import CITE_RE, KnowledgeBase
 log = logging.getLogger(__name__)
 
 CHUNKER_VERSION = "3"
+# The section holding a study's ``supports_article_claim``: a judgement of the article, not what the study says.
+JUDGEMENT_SECTION = "How far it supports the article"
 _ABBREVIATIONS = ("et al.", "e.g.", "i.e.", "vs.", "approx.", "Dr.", "No.", "Fig.")
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'‘“0-9])")
 _CITE_LEAD = re.compile(r"^\(\d+(?:\s*,\s*\d+)*\)\s*")
@@ -128,7 +130,7 @@ def chunk_source(source: Source, chunk_size: int, chunk_overlap: int) -> list[Ch
     if source.kind == "study":
         sections = [(name if name else "Summary", paras) for name, paras in sections]
         if source.supports_article_claim:
-            sections.append(("How far it supports the article", [source.supports_article_claim]))
+            sections.append((JUDGEMENT_SECTION, [source.supports_article_claim]))
     chunks: list[Chunk] = []
     for section, paragraphs in sections:
         for paragraph in paragraphs:

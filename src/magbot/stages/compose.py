@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from magbot._models import EVIDENCE_LABELS, Citation, Finding, FindingOut, Hit, Sentence, Source
+from magbot.index.chunking import JUDGEMENT_SECTION
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.choose import (
     RRF_K,
@@ -220,6 +221,13 @@ def _sentence(text: str, marker: str) -> str:
 
 # Advice to the reader (an imperative opening, "you should") states nothing that could explain or be checked.
 _ADVICE = re.compile(r"^(read|start|try|take|buy|learn|click|discover|find out|make sure)\b|\byou should\b", re.I)
+# A sentence about the paper itself rather than what it says: what its abstract or the copy read holds or leaves
+# out, what it cannot show ("its abstract does not discuss nerve pain"). It explains nothing.
+_ABOUT_THE_PAPER = re.compile(
+    r"\babstract\b|\bcopy consulted\b|\bno limitations\b|\bnot mentioned\b"
+    r"|\b(does not|doesn't|did not|cannot) (discuss|mention|show|be read)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -231,10 +239,16 @@ class _Closest:
 
 
 def _closest_sentence(
-    u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray], min_chars: int, citing: bool = False
+    u: Understanding,
+    hits: Sequence[Hit],
+    vectors: dict[str, np.ndarray],
+    min_chars: int,
+    citing: bool = False,
+    explains: bool = False,
 ) -> _Closest | None:
     """The retrieved statement (not a question, at least ``min_chars`` long) closest to the question; with
-    ``citing``, only one that cites a study itself."""
+    ``citing``, only one that cites a study itself; with ``explains``, only what a source says (not who wrote
+    it, its first sentence, nor a judgement of the article or a remark about the paper itself)."""
     best: _Closest | None = None
     for hit in hits:
         for i, sentence in enumerate(hit.chunk.sentences):
@@ -245,16 +259,32 @@ def _closest_sentence(
                 continue
             if _ADVICE.search(sentence.text):  # "Read on to learn why you should start taking ...": no statement
                 continue
+            if explains and (
+                hit.chunk.section == JUDGEMENT_SECTION
+                or (hit.chunk.source_id != "article" and hit.chunk.position == 0 and i == 0)
+                or _ABOUT_THE_PAPER.search(sentence.text)
+            ):
+                continue
             sim = float(np.dot(u.query_vector, vec))
             if best is None or sim > best.similarity:
                 best = _Closest(sentence, hit, vec, sim)
     return best
 
 
-def _explanation(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray]) -> tuple[str, str] | None:
-    """For "how does it work": the retrieved sentence that best explains it, with the source it stands for."""
-    found = _closest_sentence(u, hits, vectors, min_chars=40)
-    return (found.sentence.text, found.sentence.supports[0]) if found else None
+def _explanation(
+    u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray], index: FindingIndex
+) -> tuple[str, str] | None:
+    """For "how does it work": the retrieved sentence or a retrieved study's finding on how it works (result
+    ``mechanism``), whichever is nearest the question, with the source it stands for."""
+    found = _closest_sentence(u, hits, vectors, min_chars=40, explains=True)
+    best = (found.similarity, found.sentence.text, found.sentence.supports[0]) if found else None
+    retrieved = {h.chunk.source_id for h in hits}
+    for i, (source, _, finding) in enumerate(index.items):  # a study's own finding on how it works, if nearer
+        if finding.result == "mechanism" and source.id in retrieved:
+            sim = float(np.dot(index.vectors[i], u.query_vector))
+            if best is None or sim > best[0]:
+                best = (sim, finding.text, source.id)
+    return (best[1], best[2]) if best else None
 
 
 @dataclass(frozen=True)
@@ -481,7 +511,7 @@ def compose(
         bottom = _opening("dose", top, main[0], certainty)
     elif (
         intent == "mechanism"
-        and (why := _explanation(u, hits, vectors))
+        and (why := _explanation(u, hits, vectors, index))
         and why[1] in kb.by_id
         and (not u.named or why[1] in u.named)  # a question about a named study is answered from that study
     ):
