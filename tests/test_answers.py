@@ -192,6 +192,7 @@ def test_non_string_question_is_invalid(bot: Magbot) -> None:
         "which of those papers involved humans",
         "how many of the magnesium studies were done on actual humans?",
         "honestly is this all just animal studies or what",
+        "has any of it been tried on humans or is it mainly mice",
         # about the evidence and naming nothing it is about: all of it, not "the sources do not cover this"
         "how trustworthy is any of this research",
         "tell me straight, does that blog oversell things",

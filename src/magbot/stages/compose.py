@@ -507,7 +507,9 @@ def compose(
             bottom = f"{said} {_opening(intent, top, main[0], certainty)}"
     elif dose and not u.named:  # "how much should I take?": first, that no study here says what to take
         bottom = f"{DOSE_LEAD} {_opening('dose', top, main[0], certainty)}"
-    elif dose:  # "was it pills or a drip?" about the study in hand: what it gave
+    elif dose and (used := _dose_sentence(top)):  # "what dose did the back pain trial use?": what it gave
+        bottom = f"Amounts used in {DESIGN[top.evidence_level]} ({study_name(top)}): {_sentence(used, top.marker)}"
+    elif dose:
         bottom = _opening("dose", top, main[0], certainty)
     elif (
         intent == "mechanism"
@@ -555,7 +557,7 @@ def compose(
         shown.append((other, seen))
     parts.append(bottom)
     parts.append("What the studies found:\n" + "\n".join(listed))
-    if dose:
+    if dose and not bottom.startswith("Amounts used"):
         sentence = _dose_sentence(top)
         if sentence:
             parts.append(f"Amounts used in the study: {_sentence(sentence, top.marker)}")
