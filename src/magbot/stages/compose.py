@@ -30,7 +30,7 @@ from magbot.stages.choose import (
     same_people,
     source_ranking,
 )
-from magbot.stages.safety import NAMES_MAGNESIUM, asks_a_dose, asks_own_dose
+from magbot.stages.safety import NAMES_MAGNESIUM, asks_own_dose, asks_recommended_dose
 from magbot.stages.understand import Understanding, plain
 
 __all__ = [
@@ -484,13 +484,14 @@ def compose(
     if not ranked:
         return Composed("not_in_sources", decline_text(kb, None, safety=False))
     top = kb.by_id[ranked[0]]
-    # "how much should I take?", or a dose asked for outside a conversation about a study ("best daily dose?")
-    wants_a_dose = asks_a_dose(u.question) and not (u.named or u.follow_up or u.kinds)
-    if dose and not claim and (asks_own_dose(u.question) or wants_a_dose):
+    # "how much should I take?", or the dose to take asked outside a conversation about a study ("best daily dose?")
+    recommended = asks_recommended_dose(u.question) and not (u.named or u.follow_up or u.kinds)
+    if dose and not claim and (asks_own_dose(u.question) or recommended):
         return _own_dose(top, hits)
     focus = index.similarities(u.focus_vector) if u.named else sims
     main = _findings_in_order(top, index, focus)[: max(1, max_findings - 1)]
     certainty = certainty_of([top])
+    amounts_first: str | None = None  # the study's amounts, when they are what the answer opens with
     limits = _limits(top)
     cited: list[Source] = [top]
     parts: list[str] = []
@@ -507,8 +508,9 @@ def compose(
             bottom = f"{said} {_opening(intent, top, main[0], certainty)}"
     elif dose and not u.named:  # "how much should I take?": first, that no study here says what to take
         bottom = f"{DOSE_LEAD} {_opening('dose', top, main[0], certainty)}"
-    elif dose and (used := _dose_sentence(top)):  # "what dose did the back pain trial use?": what it gave
-        bottom = f"Amounts used in {DESIGN[top.evidence_level]} ({study_name(top)}): {_sentence(used, top.marker)}"
+    elif dose and (amounts_first := _dose_sentence(top)):  # "what dose did the back pain trial use?": what it gave
+        bottom = f"Amounts used in {DESIGN[top.evidence_level]} ({study_name(top)}): "
+        bottom += _sentence(amounts_first, top.marker)
     elif dose:
         bottom = _opening("dose", top, main[0], certainty)
     elif (
@@ -557,7 +559,7 @@ def compose(
         shown.append((other, seen))
     parts.append(bottom)
     parts.append("What the studies found:\n" + "\n".join(listed))
-    if dose and not bottom.startswith("Amounts used"):
+    if dose and not amounts_first:  # (not twice)
         sentence = _dose_sentence(top)
         if sentence:
             parts.append(f"Amounts used in the study: {_sentence(sentence, top.marker)}")

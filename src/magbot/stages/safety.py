@@ -482,7 +482,14 @@ def asks_own_dose(text: str) -> bool:
     return bool(_OWN_DOSE.search(text))
 
 
-# Words by which a dose question asks what the research gave ("how much did they use?", "the trial's dose").
+# A dose described as the one to take: the best, right or recommended one, or an amount a day ...
+_RECOMMENDED_DOSE = re.compile(
+    r"\b(best|right|ideal|optimal|optimum|recommended|correct|proper|usual|standard|effective)\s+"
+    r"(daily\s+)?(dose|dosage|amount)\b|\bdaily (dose|dosage|amount)\b"
+    r"|\b(dose|dosage|amount|mg|milligrams?)\s+(a|per)\s+day\b",
+    re.IGNORECASE,
+)
+# ... unless the question asks what the research gave ("what daily dose did they use?", "the trial's dose")
 _RESEARCH_DOSE = re.compile(
     r"\b(did|were|was|they|their|study|studies|trial|trials|gave|given|used|research|paper|papers|participants"
     r"|patients|rats?|mice|mouse|experiments?)\b",
@@ -490,20 +497,11 @@ _RESEARCH_DOSE = re.compile(
 )
 
 
-# A dose described as the one to take: the best, right or recommended one, or an amount a day.
-_RECOMMENDED_DOSE = re.compile(
-    r"\b(best|right|ideal|optimal|optimum|recommended|correct|proper|usual|standard|effective)\s+"
-    r"(daily\s+)?(dose|dosage|amount)\b|\bdaily (dose|dosage|amount)\b"
-    r"|\b(dose|dosage|amount|mg|milligrams?)\s+(a|per)\s+day\b",
-    re.IGNORECASE,
-)
-
-
-def asks_a_dose(text: str) -> bool:
-    """Whether ``text`` asks for a dose to take: one's own ("how much should I take?"), or the one to take
-    ("what's the best daily dose for neuropathy?") without a word of what a study gave ("what dose helps?" is
-    answered with the amounts the studies used)."""
-    return asks_own_dose(text) or bool(_RECOMMENDED_DOSE.search(text) and not _RESEARCH_DOSE.search(text))
+def asks_recommended_dose(text: str) -> bool:
+    """Whether ``text`` asks for the dose to take without "should I" ("what's the best daily dose for
+    neuropathy?") and without a word of what a study gave ("what dose helps?" is answered with the amounts the
+    studies used)."""
+    return bool(_RECOMMENDED_DOSE.search(text) and not _RESEARCH_DOSE.search(text))
 
 
 def names_subject(text: str) -> bool:
