@@ -194,6 +194,7 @@ def test_non_string_question_is_invalid(bot: Magbot) -> None:
         "how many of the magnesium studies were done on actual humans?",
         "honestly is this all just animal studies or what",
         "has any of it been tried on humans or is it mainly mice",
+        "how much of the research is animals and how much is people?",
         # about the evidence and naming nothing it is about: all of it, not "the sources do not cover this"
         "how trustworthy is any of this research",
         "tell me straight, does that blog oversell things",

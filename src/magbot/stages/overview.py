@@ -25,8 +25,8 @@ _STRENGTH = ("meta-analysis", "rct", "cross-sectional", "other", "protocol", "re
 # people?", "out of all 9 how many were human trials?"; "how many trials in the meta-analysis were in people with
 # diabetes?" asks for one study's figure), or whether it is all animal work ("is this all mice?"; "is the
 # regrowth evidence only in animals?" asks about one result), or whether any of it is more than animal work
-# ("is any of this proven or is it mostly rats and mice?"; "is the evidence on nerve pain mostly animal work?" asks
-# about one subject).
+# ("is any of this proven or is it mostly rats and mice?", "how much of this is just animal studies?"; "is the
+# evidence on nerve pain mostly animal work?" asks about one subject).
 _WHO = r"(people|humans?|animals?|patients|rats|mice)"
 _LOOSE = re.compile(
     r"\b(overall|as a whole|on the whole)\b"
@@ -41,6 +41,7 @@ _EXPLICIT = re.compile(
     r"|\b(out )?of (all )?(the |these |those )?(\d+|nine)( studies| refs| references| papers| sources)?,? how many\b"
     rf"[^?.!]{{0,50}}\b{_WHO}"
     r"|\b(any|all) of (this|it)\b[^?.!]{0,60}\b(mostly|mainly|largely|all|just|only) (in |on )?(rats|mice|animals?)\b"
+    r"|\bhow much of (this|it|the (evidence|research|studies))\b[^?.!]{0,30}\b(animals?|rats|mice)\b"
     r"|\b(is|was|are) (it|this|that|they|these|the (evidence|research|studies)) all (just |only )?"
     r"(in |on )?(animals?|rats|mice|lab animals|animal (stuff|studies|research))\b",
     re.IGNORECASE,

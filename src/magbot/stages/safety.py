@@ -68,8 +68,8 @@ _URGENT_PATTERNS = [
     # asking what amount would kill (a crisis unless asked for a course or long ago)
     r"\b(lethal|fatal|deadly) (dose|amount)|\b(how (much|many)|amount|dose)\b[^.?!]{0,40}\b(would|will|could|to) "
     r"(kill|be (fatal|lethal|deadly))\b",
-    # suicidal thoughts
-    r"\bsuicid",
+    # suicidal thoughts (not "the suicide disease", a nickname of trigeminal neuralgia)
+    r"\bsuicid(?!e disease)",
     r"\bkill (myself|me)\b",
     r"\bend (my (own )?life|it all)\b",
     r"\bwant to die\b",
@@ -128,7 +128,7 @@ _URGENT_PATTERNS = [
 ]
 _URGENT = re.compile("|".join(f"(?:{p})" for p in _URGENT_PATTERNS), re.IGNORECASE)
 _SELF_HARM = re.compile(
-    r"\b(?:suicid|kill(ing)? myself\b|kill me\b|end (my (own )?life|it all)\b|want to die|self[- ]?harm|"
+    r"\b(?:suicid(?!e disease)|kill(ing)? myself\b|kill me\b|end (my (own )?life|it all)\b|want to die|self[- ]?harm|"
     r"hurt(ing)? myself|"
     r"better off dead|no reason to live|better off without me|(don'?t|do not|never) (want to )?wake up|"
     r"(don'?t|do not) want to (be here|live|go on)|no point (in )?(living|going on|carrying on)|"

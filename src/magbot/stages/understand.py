@@ -461,7 +461,12 @@ def understand(
         if _ANOTHER.search(question):  # "is there another trial ...": not the one in hand
             kinds = kinds - set(earlier[:1]) or kinds
         named, prior, resolved, describes = kinds or _by_title_word(question, res.kb, thesaurus), (), question, True
-    elif follow_up and _IN_PEOPLE.search(question) and (not _SAME_ONE.search(question) or _ALSO.search(question)):
+    elif (
+        follow_up
+        and _IN_PEOPLE.search(question)
+        and (not _SAME_ONE.search(question) or _ALSO.search(question))
+        and not _IMPLIES.search(question)  # "does that mean it would do the same in people?": the study in hand
+    ):
         # "and in humans?", "has anyone tried that on people?": the conversation's subject, tested in people
         named, prior, in_people = frozenset(), (), True
     elif follow_up and _IN_ANIMALS.search(question) and (not _SAME_ONE.search(question) or _ALSO.search(question)):
@@ -580,10 +585,10 @@ _PERSONAL = re.compile(r"\b(i|i'm|im|i've|ive|me|my|mine|we|us|our|you|your)\b",
 # What a follow-up asks when it asks for evidence on a subject, rather than about the study in hand.
 _ASKS_FOR_EVIDENCE = ("works", "strength", "cause", "fact")
 # A follow-up that points at the study in hand ("anything in it about pain?", "is that one any good as evidence?").
+_IMPLIES = re.compile(r"\b(does|did|would|do) (that|this|it|they) (mean|show|prove|tell us|suggest)\b", re.I)
 _POINTS_AT_STUDY = re.compile(
-    r"\bin (it|that|this)\b|\b(that|this|the) (one|study|trial|review|paper)\b"
-    r"|\bas evidence\b"
-    r"|\b(does|did|would|do) (that|this|it|they) (mean|show|prove|tell us|suggest)\b",  # what it implies
+    r"\bin (it|that|this)\b|\b(that|this|the) (one|study|trial|review|paper)\b|\bas evidence\b"
+    rf"|{_IMPLIES.pattern}",  # what it implies
     re.IGNORECASE,
 )
 # A follow-up about the people of the study in hand ("did their pain go down too?") stays with it.
