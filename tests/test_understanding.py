@@ -49,7 +49,9 @@ def test_article_claim_is_set_against_the_study_it_cites(bot: Magbot) -> None:
     assert answer.bottom_line.startswith("The article says: “")
     assert "The study it cites for this" in answer.bottom_line
     cited = [c.id for c in answer.citations]
-    assert cited[0] == "article" and cited[1] in {"ref-1", "ref-2"}  # section 1 of the article cites (1) and (2)
+    # section 1 of the article, headed by this claim, cites (1) and (2); section 3 says it of diabetics' nerve
+    # function, citing (5)
+    assert cited[0] == "article" and cited[1] in {"ref-1", "ref-2", "ref-5"}
     assert answer.certainty in {"very_low", "not_studied", "low"}  # nothing here measured nerve damage
 
 
@@ -1106,3 +1108,15 @@ def test_the_nickname_suicide_disease_is_a_condition_not_a_crisis(bot: Magbot) -
     assert answer.status == "not_in_sources" and "trigeminal" in answer.answer
     crisis = bot.ask("this pain is unbearable and I have been thinking about suicide")
     assert crisis.status == "urgent"
+
+
+def test_a_claim_passed_on_is_matched_by_its_own_words_not_the_framing_around_it(bot: Magbot) -> None:
+    # "article claims ..., true?" frames the claim; the article sentence it restates cites the review (2), while a
+    # sentence on insulin sensitivity citing the meta-analysis (1) is closer to the whole question
+    answer = bot.ask("article claims not having enough magnesium makes insulin resistance worse, true?")
+    assert answer.status == "answered"
+    assert answer.bottom_line.startswith("The article says: “Furthermore, a magnesium deficiency is implicated")
+    assert [c.id for c in answer.citations][:2] == ["article", "ref-2"]
+    # a claim and its reason, each matched on its own: the model knows little of NMDA, much of "lowers pain"
+    nmda = bot.ask("It says magnesium blocks NMDA and that's how it lowers pain. Which study is that from?")
+    assert nmda.status == "answered" and [c.id for c in nmda.citations][:2] == ["article", "ref-3"]

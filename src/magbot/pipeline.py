@@ -256,8 +256,9 @@ class Magbot:
         seen = {h.chunk.id for h in hits}
         if u.named:  # a study the question names: all of its passages are candidates
             hits += [Hit(c, 0.0, None, None) for c in ready.chunks if c.source_id in u.named and c.id not in seen]
-        elif u.intent == "article" and not u.kinds and asks_for_its_study(u.question):
-            # "does the study they cite for that show it?": every claim the article gives a study for
+        elif u.intent == "article" and not u.kinds and (asks_for_its_study(u.question) or u.claim_vectors):
+            # "does the study they cite for that show it?", "the blog says X, true?": every claim the article
+            # gives a study for
             hits += [
                 Hit(c, 0.0, None, None)
                 for c in ready.chunks

@@ -22,7 +22,7 @@ import yaml
 from magbot._cache import array_bytes, write_cache
 from magbot._errors import KnowledgeError
 from magbot._yaml import safe_load
-from magbot.text import STOPWORDS, word_stem
+from magbot.text import STOPWORDS, search_terms, word_stem
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,10 @@ def _minor(match: re.Match[str]) -> bool:
     return int(match[1] or match[2]) < 18
 
 
+# Where a claim passed on gives its reason ("X and that's why Y", "X, which is how Y"), in plain words.
+_GIVES_REASON = re.compile(r"\s*\b(?:and )?(?:that[’']?s|that is|this is|which is) (?:why|how)\b\s*")
+
+
 @dataclass(frozen=True)
 class Thesaurus:
     """Lay words and the source words for them; words that never make a question uncovered; safety topics."""
@@ -73,6 +77,7 @@ class Thesaurus:
     current_medicine_topic: str | None = None
     # how people announce a new subject in a conversation ("changing subject", "unrelated but")
     new_subject_words: tuple[str, ...] = ()
+    claim_verbs: tuple[str, ...] = ()  # how people pass on what a text claims ("the blog says", "they claim")
 
     def new_subject(self, text: str) -> str | None:
         """What ``text`` asks after announcing a new subject ("ok changing subject - any research on nerves
@@ -103,6 +108,23 @@ class Thesaurus:
             and not _QUESTION_WORDS & set(said)
             and all(w in self.social_words or w in STOPWORDS for w in said)
         )
+
+    def reported_claims(self, clauses: Sequence[str]) -> tuple[str, ...]:
+        """What the clauses pass on as claimed: the words after a claim verb or hearsay phrase ("the blog says
+        being low on magnesium makes insulin resistance worse" -> "being low on magnesium makes insulin resistance
+        worse"), where at least three content words follow."""
+        cues = [c.split() for c in (*self.claim_verbs, *self.hearsay_words)]
+        out: list[str] = []
+        for clause in clauses:
+            said = _plain_words(clause)
+            ends = [i + len(c) for i in range(len(said)) for c in cues if said[i : i + len(c)] == c]
+            if not ends:
+                continue
+            rest = said[min(ends) :]
+            rest = rest[1:] if rest[:1] == ["that"] else rest
+            # "magnesium blocks NMDA and that's how it lowers pain": a claim and the reason given, each its own
+            out += [p for p in _GIVES_REASON.split(" ".join(rest)) if len(search_terms(p)) >= 3]
+        return tuple(out)
 
     def reports_claim(self, text: str) -> bool:
         """Whether ``text`` passes on something read or heard ("apparently ...", "I read that ...")."""
@@ -328,6 +350,7 @@ def load_thesaurus(path: Path) -> Thesaurus:
     new_subject = tuple(
         " ".join(_plain_words(t)) for t in _strings(path, data.get("new_subject_words") or [], "new_subject_words")
     )
+    claim_verbs = tuple(" ".join(_plain_words(t)) for t in _strings(path, data.get("claim_verbs") or [], "claim_verbs"))
     return Thesaurus(
         synonyms,
         ignore,
@@ -344,6 +367,7 @@ def load_thesaurus(path: Path) -> Thesaurus:
         history,
         current,
         new_subject,
+        claim_verbs,
     )
 
 

@@ -450,6 +450,11 @@ def asking_clauses(text: str) -> str:
     return " ".join(out)
 
 
+def clauses(text: str) -> list[str]:
+    """The clauses of each sentence of ``text`` (split at commas, semicolons, colons and dashes)."""
+    return [c for sentence in _SENTENCE_END.split(text.strip()) for c in _CLAUSE.split(sentence.strip()) if c]
+
+
 def one_clause(text: str) -> bool:
     """Whether ``text`` is a single clause of a single sentence ("roughly how much does a month of it cost")."""
     return len(_CLAUSE.split(text.strip())) == 1 and len(_SENTENCE_END.split(text.strip())) == 1

@@ -40,7 +40,7 @@ from magbot.stages.coverage import (
     takes_now,
     unknown_words,
 )
-from magbot.stages.safety import asking_clauses, on_topic
+from magbot.stages.safety import asking_clauses, clauses, on_topic
 from magbot.text import (
     STOPWORDS,
     CommonWords,
@@ -195,6 +195,9 @@ class Understanding:
     compared: tuple[str, ...] = ()
     # the safety aside is one no study here reports on at all (side effects), not a detail of what one did
     aside_unreported: bool = False
+    # embeddings of what the question passes on as claimed ("the blog says X, true?": X), to match the article's
+    # sentence to the claim itself as well as to the whole question
+    claim_vectors: tuple[np.ndarray, ...] = ()
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -488,7 +491,10 @@ def understand(
     says_what = _says_what(focus, thesaurus.research_words)
     if focus and says_what:  # embedded only when it says what is wanted: else it would not be used
         own.append(focus)
-    vectors = embed([*own, *unknown])  # one call to the model for everything this question needs
+    reported = thesaurus.reported_claims(clauses(question))  # "the blog says X": X
+    vectors = embed([*own, *unknown, *reported])  # one call to the model for everything this question needs
+    claim_vectors = tuple(vectors[len(vectors) - len(reported) :]) if reported else ()
+    vectors = vectors[: len(vectors) - len(reported)]
     vector, query_vector = vectors[0], vectors[1 if fixed != question else 0]
     focus_vector = vectors[len(own) - 1] if focus and says_what else query_vector
     if named_now and not says_what:
@@ -568,6 +574,7 @@ def understand(
         describes_study=describes,
         reports_claim=thesaurus.reports_claim(question),
         claims_effect=thesaurus.claims_effect(question),
+        claim_vectors=claim_vectors,
         social=social,
         compared=compared,
     )
