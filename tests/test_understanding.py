@@ -1120,3 +1120,17 @@ def test_a_claim_passed_on_is_matched_by_its_own_words_not_the_framing_around_it
     # a claim and its reason, each matched on its own: the model knows little of NMDA, much of "lowers pain"
     nmda = bot.ask("It says magnesium blocks NMDA and that's how it lowers pain. Which study is that from?")
     assert nmda.status == "answered" and [c.id for c in nmda.citations][:2] == ["article", "ref-3"]
+
+
+def test_asking_whether_low_magnesium_causes_ones_own_symptom_is_for_a_doctor(bot: Magbot) -> None:
+    own = bot.ask(
+        "my left eyelid has been twitching on and off for a month, nothing else. could that be low magnesium?"
+    )
+    assert own.status == "not_in_sources" and not own.citations
+    assert "for a doctor to judge" in own.answer
+    # asked of people in general, it is what the nerve-test study looked at: a link, not a cause
+    general = bot.ask("does low magnesium cause nerve damage?")
+    assert general.status == "answered" and general.citations[0].id == "ref-5"
+    # and an emergency told the same way is still an emergency
+    chest = bot.ask("crushing chest pain down my left arm and im sweating, could this be low magnesium??")
+    assert chest.status == "urgent"

@@ -659,7 +659,12 @@ SYMPTOMS_POINTER = (
     "Which symptoms need care, and how soon, is for a doctor or nurse to judge with you. If something comes on "
     "suddenly or feels severe, call your local emergency number (911, 999 or 112)."
 )
-_POINTERS = {"symptoms and warning signs": SYMPTOMS_POINTER}  # safety topics with a pointer of their own
+CAUSE_POINTER = (
+    "Whether low magnesium is behind your own symptoms is for a doctor to judge with you: magbot cannot tell from a "
+    "message, and none of the studies here looked at what causes one person's symptoms."
+)
+# safety topics with a pointer of their own
+_POINTERS = {"symptoms and warning signs": SYMPTOMS_POINTER, "the cause of your own symptoms": CAUSE_POINTER}
 
 
 def decline_text(
