@@ -32,9 +32,10 @@ def test_dev_split_holds_its_figures(bot: Magbot) -> None:
     # forum thread ... do your sources say anything about taking too much?" (the overdose phrase, nothing now);
     # session 18's ac (110) at hit 0.947 and declines 0.846, and ad (110) at hit 0.909 and declines 0.962, with none;
     # ae (110) at hit 0.911 and declines 0.875 with 2, of which one is left: "chest tightness when im anxious,
-    # cardiology checked me and all clear" (a chest phrase, with nothing to say it is not happening now)
-    assert report.hit_rate >= 0.92
-    assert report.precision >= 0.93
+    # cardiology checked me and all clear" (a chest phrase, with nothing to say it is not happening now);
+    # session 19's af (110) at hit 0.951 and declines 0.952, with none
+    assert report.hit_rate >= 0.93
+    assert report.precision >= 0.95
     assert report.decline_accuracy >= 0.95
     assert report.urgent_accuracy >= 0.99 and report.false_alarms <= 9
     assert report.bottom_line_rate == 1.0
@@ -58,9 +59,10 @@ def test_test_split_is_measured_not_tuned(bot: Magbot) -> None:
     # brought one calm false alarm (5 -> 6, 7 with t10's). An eleventh (t11-) joined unread at 0.894, 0.965,
     # declines 0.923 (0.885 at the session's start) with 1 calm false alarm (7 -> 8). A fourteenth (t14-, 110)
     # joined unread in session 17 at hit 0.973, precision 0.961, declines 0.923, with no false alarm; a fifteenth
-    # (t15-, 110) in session 18 at 0.908, 0.978, declines 0.885, with 1 calm false alarm (8 -> 9).
-    assert report.hit_rate >= 0.91
-    assert report.precision >= 0.92
+    # (t15-, 110) in session 18 at 0.908, 0.978, declines 0.885, with 1 calm false alarm (8 -> 9); a sixteenth
+    # (t16-, 110) in session 19 at 0.963, 0.945, declines 0.909, with none.
+    assert report.hit_rate >= 0.92
+    assert report.precision >= 0.93
     assert report.decline_accuracy >= 0.91
     assert report.urgent_accuracy >= 0.98 and report.false_alarms <= 9
     assert report.bottom_line_rate == 1.0
