@@ -109,11 +109,15 @@ class Thesaurus:
             and all(w in self.social_words or w in STOPWORDS for w in said)
         )
 
+    @cached_property
+    def _claim_cues(self) -> list[list[str]]:
+        return [c.split() for c in (*self.claim_verbs, *self.hearsay_words)]
+
     def reported_claims(self, clauses: Sequence[str]) -> tuple[str, ...]:
         """What the clauses pass on as claimed: the words after a claim verb or hearsay phrase ("the blog says
         being low on magnesium makes insulin resistance worse" -> "being low on magnesium makes insulin resistance
         worse"), where at least three content words follow."""
-        cues = [c.split() for c in (*self.claim_verbs, *self.hearsay_words)]
+        cues = self._claim_cues
         out: list[str] = []
         for clause in clauses:
             said = _plain_words(clause)

@@ -196,7 +196,7 @@ class Understanding:
     # the safety aside is one no study here reports on at all (side effects), not a detail of what one did
     aside_unreported: bool = False
     # embeddings of what the question passes on as claimed ("the blog says X, true?": X), to match the article's
-    # sentence to the claim itself as well as to the whole question
+    # sentences to the claim itself rather than to the whole question
     claim_vectors: tuple[np.ndarray, ...] = ()
 
 
