@@ -1134,3 +1134,14 @@ def test_asking_whether_low_magnesium_causes_ones_own_symptom_is_for_a_doctor(bo
     # and an emergency told the same way is still an emergency
     chest = bot.ask("crushing chest pain down my left arm and im sweating, could this be low magnesium??")
     assert chest.status == "urgent"
+
+
+def test_the_article_judged_as_a_whole_gets_the_evidence_it_rests_on_not_its_own_promise(bot: Magbot) -> None:
+    answer = bot.ask("honestly is any of this proven or is it just a supplement blog hyping stuff up")
+    assert answer.status == "answered" and answer.bottom_line.startswith("Of the 9 studies here")
+    assert "By targeting neuropathic pain at the source" not in answer.answer  # the article's sales line
+    # a claim of it passed on is still checked against the study it cites
+    claim = bot.ask(
+        "the blog says diabetics with low blood magnesium have worse nerve function, is that overselling it?"
+    )
+    assert claim.status == "answered" and "ref-5" in [c.id for c in claim.citations]

@@ -270,7 +270,15 @@ class Magbot:
         # "is any of this actually proven?": about the evidence, naming nothing it is about, so far from every
         # passage: about all of it
         unnamed = not (u.named or u.kinds or u.follow_up or u.uncovered or u.mentioned or names_subject(u.query))
-        if verdict == "answer" and (overall or (far and about_the_evidence and unnamed)):
+        # "is the article overselling it?", "how trustworthy is this article?": the article judged as a whole,
+        # passing on none of its claims: the evidence it rests on, all of it
+        whole_article = (
+            u.intent in ("article", "strength")
+            and unnamed
+            and not (u.claim_vectors or u.quotes)
+            and ready.resources.banks.thesaurus.refers_to_article(u.question)
+        )
+        if verdict == "answer" and (overall or whole_article or (far and about_the_evidence and unnamed)):
             # "how good is the evidence overall?", "which studies were in people?"
             composed = overview(kb, hits)
         elif verdict == "uncovered" or far:
