@@ -21,7 +21,7 @@ from magbot.stages.banks import Bank, embed_cached, load_banks
 from magbot.stages.choose import FindingIndex
 from magbot.stages.compose import asks_for_its_study, compose, decline_text
 from magbot.stages.llm_answer import GenerationInput, generate_answer
-from magbot.stages.overview import asks_overview, overview
+from magbot.stages.overview import asks_overview, judges_the_whole_article, overview
 from magbot.stages.retrieve import HybridRetriever, Query
 from magbot.stages.safety import CRISIS, DISCLAIMER, EMERGENCY, is_dose_question, names_subject, on_topic
 from magbot.stages.screen import EmergencyModel, screen
@@ -270,14 +270,7 @@ class Magbot:
         # "is any of this actually proven?": about the evidence, naming nothing it is about, so far from every
         # passage: about all of it
         unnamed = not (u.named or u.kinds or u.follow_up or u.uncovered or u.mentioned or names_subject(u.query))
-        # "is the article overselling it?", "how trustworthy is this article?": the article judged as a whole,
-        # passing on none of its claims: the evidence it rests on, all of it
-        whole_article = (
-            u.intent in ("article", "strength")
-            and unnamed
-            and not (u.claim_vectors or u.quotes)
-            and ready.resources.banks.thesaurus.refers_to_article(u.question)
-        )
+        whole_article = judges_the_whole_article(u, ready.resources.banks.thesaurus, unnamed)  # "is it overselling?"
         if verdict == "answer" and (overall or whole_article or (far and about_the_evidence and unnamed)):
             # "how good is the evidence overall?", "which studies were in people?"
             composed = overview(kb, hits)

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 
 from magbot._models import FindingOut, Hit, Source
 from magbot.index.ingest import KnowledgeBase
+from magbot.stages.banks import Thesaurus
 from magbot.stages.compose import DESIGN, Composed, certainty_of, citation_for, closing_notes, study_name
+from magbot.stages.understand import Understanding
 
 __all__ = ["asks_overview", "overview"]
 
@@ -53,6 +55,18 @@ def asks_overview(question: str, about_the_evidence: bool) -> bool:
     """Whether a question asks about the studies as a whole rather than one result (``about_the_evidence``:
     whether its intent is a question about the evidence, which a loose "overall" needs)."""
     return bool(_EXPLICIT.search(question) or (about_the_evidence and _LOOSE.search(question)))
+
+
+def judges_the_whole_article(u: Understanding, thesaurus: Thesaurus, names_nothing: bool) -> bool:
+    """Whether a question judges the article as a whole ("is the article overselling it?", "how trustworthy is this
+    article?"): about the article or the evidence, naming nothing it is about (``names_nothing``) and passing on
+    none of its claims, so the answer is the evidence it rests on, all of it."""
+    return (
+        u.intent in ("article", "strength")
+        and names_nothing
+        and not (u.claim_vectors or u.quotes)
+        and thesaurus.refers_to_article(u.question)
+    )
 
 
 def _count(n: int, one: str, many: str) -> str:
