@@ -225,7 +225,14 @@ class Thesaurus:
     def safety_terms(self, text: str) -> list[tuple[str, str]]:
         """(topic, term) for every safety-topic term in ``text``."""
         padded = _padded(text)
-        found = [(topic, t) for topic, terms in self.safety_topics.items() for t in terms if f" {t} " in padded]
+        # a relative's case is asked like one's own: "get his level checked", "with her tablets"
+        theirs = _THIRD_PERSON_OWNER.sub(" my ", padded)
+        found = [
+            (topic, t)
+            for topic, terms in self.safety_topics.items()
+            for t in terms
+            if f" {t} " in padded or f" {t} " in theirs
+        ]
         if self.minor_age_topic:
             found += [(self.minor_age_topic, " ".join(_plain_words(m[0]))) for m in _AGE.finditer(text) if _minor(m)]
         return found
@@ -274,6 +281,9 @@ class Banks:
     intents: Bank
     emergencies: Bank  # labels: "emergency:<class>" or "calm:<class>"
     words: Bank  # labels: "subject" or "chat"
+
+
+_THIRD_PERSON_OWNER = re.compile(r" (?:his|her) (?=\S)")
 
 
 def _padded(text: str) -> str:
