@@ -807,6 +807,9 @@ def test_a_follow_up_asking_for_evidence_on_a_new_subject_moves_to_the_study_tha
     # a follow-up that points at the study in hand stays with it
     kept = converse(bot, "tell me about the back pain trial", "anything in it about blood sugar?")
     assert kept[1].citations[0].id == "ref-4"
+    # "does it show up on nerve tests?" asks where something appears, not what the study in hand shows
+    shows_up = converse(bot, "why do diabetics run low on magnesium", "does it show up on nerve tests at all?")
+    assert shows_up[0].citations[0].id == "ref-2" and shows_up[1].citations[0].id == "ref-5"
 
 
 def test_the_articles_safety_claim_is_answered_as_its_own_with_no_study_behind_it(bot: Magbot) -> None:

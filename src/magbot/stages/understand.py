@@ -592,7 +592,7 @@ _PERSONAL = re.compile(r"\b(i|i'm|im|i've|ive|me|my|mine|we|us|our|you|your)\b",
 # What a follow-up asks when it asks for evidence on a subject, rather than about the study in hand.
 _ASKS_FOR_EVIDENCE = ("works", "strength", "cause", "fact")
 # A follow-up asking what the study in hand implies ("does that mean it would work the same way in people?").
-_IMPLIES = re.compile(r"\b(does|did|would|do) (that|this|it|they) (mean|show|prove|tell us|suggest)\b", re.I)
+_IMPLIES = re.compile(r"\b(does|did|would|do) (that|this|it|they) (mean|show(?! up)|prove|tell us|suggest)\b", re.I)
 # A follow-up that points at the study in hand ("anything in it about pain?", "is that one any good as evidence?").
 _POINTS_AT_STUDY = re.compile(
     r"\bin (it|that|this)\b|\b(that|this|the) (one|study|trial|review|paper)\b|\bas evidence\b"
