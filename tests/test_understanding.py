@@ -402,6 +402,14 @@ def test_what_a_question_asks_magnesium_to_change_must_be_covered(bot: Magbot) -
     assert bot.ask("is magnesium any good for my dodgy knees?").status == "not_in_sources"
 
 
+def test_a_symptom_new_since_starting_magnesium_is_a_side_effect_question(bot: Magbot) -> None:
+    answer = bot.ask("ive had a bit of a headache most days since i started taking magnesium, anything to worry about?")
+    assert answer.status == "not_in_sources" and not answer.citations
+    assert "pharmacist" in answer.answer and "side effects" in answer.answer
+    trial = bot.ask("how long after starting magnesium did the pain ease in the back pain trial")
+    assert trial.status == "answered" and trial.citations[0].id == "ref-4"
+
+
 def test_a_safety_word_counts_as_written_not_by_its_stem(bot: Magbot) -> None:
     # "the runs" (diarrhoea) is not covered because a review says people "run low" on magnesium
     answer = bot.ask("does magnesium give you the runs?")
