@@ -13,6 +13,7 @@ from magbot import Answer, KnowledgeError, Magbot, Turn
 from magbot.index.chunking import split_sentences
 from magbot.index.ingest import load_knowledge
 from magbot.stages.banks import load_thesaurus
+from magbot.stages.screen import with_its_subject
 from magbot.stages.understand import named_sources
 
 from .conftest import KNOWLEDGE
@@ -118,6 +119,8 @@ def test_uncovered_medicine_question_is_declined_without_article_text(bot: Magbo
         "yesterday only my toes were numb, tonight my legs are too weak to get me to the bathroom and it's rising",
         "how many pills would it take to end it",  # a crisis said as a count of pills
         "took loads of my pregabalin with wine, feel weird and sleepy",
+        "bye everyone, i wont be here tomorrow",  # a farewell said in a few words
+        "tonight's the night i swallow the whole lot",
     ],
 )
 def test_emergencies_in_everyday_words_are_urgent(bot: Magbot, message: str) -> None:
@@ -154,10 +157,30 @@ def test_emergencies_in_everyday_words_are_urgent(bot: Magbot, message: str) -> 
         "my dad had one seizure in his 40s, hes 70 now and well. anything on magnesium and epilepsy?",
         "she had a seizure in her twenties and has been fine for decades, would magnesium be ok for her nerve pain",
         "my uncle had a seizure back in the 70s, none since, and has burning feet now. is magnesium safe for him?",
+        "thanks for your help, goodbye",  # an ordinary sign-off
     ],
 )
 def test_calm_long_standing_symptoms_are_not_urgent(bot: Magbot, message: str) -> None:
     assert bot.ask(message).status != "urgent"
+
+
+def test_with_its_subject_reads_it_as_magnesium_only_where_magnesium_is_unnamed() -> None:
+    assert with_its_subject("can I take it with my gabapentin?") == "can I take magnesium with my gabapentin?"
+    assert with_its_subject("is mag ok with it") == "is mag ok with it"  # names magnesium already
+    assert with_its_subject("it's late, was it in rats?") == "it's late, was magnesium in rats?"
+
+
+def test_a_follow_ups_it_is_read_as_magnesium_by_the_emergency_check(bot: Magbot) -> None:
+    # "can I take it with my gabapentin?" is about magnesium and a medicine, not about a pile of tablets
+    *_, mixing = converse(bot, "is magnesium good for neuropathy", "and can i take it with my gabapentin")
+    assert mixing.status == "not_in_sources" and "pharmacist" in mixing.answer
+    *_, route = converse(bot, "the wire study - what was the wire made of", "was it swallowed or put in with surgery")
+    assert route.status == "answered" and route.citations[0].id == "ref-8"
+    # ... and an emergency told with "it" is still one
+    *_, child = converse(bot, "does magnesium help nerve pain", "my 2 year old just ate some of it")
+    assert child.status == "urgent" and "emergency" in child.answer
+    *_, overdose = converse(bot, "whats the dose in the trial", "took the whole tub of it an hour ago, cant stay awake")
+    assert overdose.status == "urgent"
 
 
 def test_a_three_turn_conversation_keeps_its_study(bot: Magbot) -> None:

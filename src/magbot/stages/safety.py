@@ -139,9 +139,13 @@ _SELF_HARM = re.compile(
     r"(nobody|no one|no-one)( would| will|'d|'ll)( really| even)? (miss|notice) me|"
     r"said (all )?my goodbyes|(don'?t|do not|not) (plan|planning|expect|expecting) (on|to) be(ing)? (here|around)|"
     r"(sleep|go to sleep) and (not|never) wake|(tonight|today)('?s| is) the (night|day)\s*(?:[.!,]|$)|"
+    r"(tonight|today)('?s| is) the (night|day) (that )?i (take|swallow) (them all|all of them|the lot|the whole lot"
+    r"|everything|all my)|"
     r"(goodbye|farewell) (letters?|notes?)|"
     r"(wrote|written|writing) (letters|notes) (to|for) (my|the) (kids|children|family)|"
-    r"(won'?t|will not|not going to) be (around|here) (much longer|for (much )?longer|for long)|"
+    r"(won'?t|will not|not going to) be (around|here) (much longer|for (much )?longer|for long|next week|tomorrow"
+    r"|by (tomorrow|the morning|morning|the weekend|next week))|"
+    r"(bye|goodbye|farewell) (everyone|everybody|all|world)\b|"
     r"giv(e|ing|en) ((away )?(all )?(my|all my) (things|stuff|belongings|possessions) away"
     r"|away (all )?(my|all my) (things|stuff|belongings|possessions)))",
     re.IGNORECASE,
