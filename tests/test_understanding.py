@@ -13,7 +13,7 @@ from magbot import Answer, KnowledgeError, Magbot, Turn
 from magbot.index.chunking import split_sentences
 from magbot.index.ingest import load_knowledge
 from magbot.stages.banks import load_thesaurus
-from magbot.stages.screen import with_its_subject
+from magbot.stages.safety import with_its_subject
 from magbot.stages.understand import named_sources
 
 from .conftest import KNOWLEDGE

@@ -24,7 +24,7 @@ from magbot.stages.llm_answer import GenerationInput, generate_answer
 from magbot.stages.overview import asks_overview, judges_the_whole_article, overview
 from magbot.stages.retrieve import HybridRetriever, Query
 from magbot.stages.safety import CRISIS, DISCLAIMER, EMERGENCY, is_dose_question, names_subject, on_topic
-from magbot.stages.screen import EmergencyModel, screen, with_its_subject
+from magbot.stages.screen import EmergencyModel, screen
 from magbot.stages.understand import Resources, Understanding, build_resources, understand
 
 log = logging.getLogger(__name__)
@@ -239,10 +239,7 @@ class Magbot:
             self.embedder.embed,
         )
         assert screened.cues is not None
-        vector = u.vector
-        if u.follow_up and (told := with_its_subject(screened.cleaned)) != screened.cleaned:
-            vector = self.embedder.embed([told])[0]  # "it" read as what the chat is about
-        urgent = ready.emergencies.kind(vector, screened.cues)
+        urgent = ready.emergencies.kind(u.urgency_vector, screened.cues)
         if urgent:  # never retrieves, never reaches a model
             return self._reply(question, "urgent", CRISIS if urgent == "self-harm" else EMERGENCY, mode="none")
         verdict = _verdict(u, ready)

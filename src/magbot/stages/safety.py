@@ -433,6 +433,16 @@ _SCENE = re.compile(
 NAMES_MAGNESIUM = re.compile(r"\b(magnesium|mag|mg|magnesia)\b", re.IGNORECASE)
 
 
+_IT = re.compile(r"\bit\b(?!'s|’s)", re.IGNORECASE)
+
+
+def with_its_subject(follow_up: str) -> str:
+    """A follow-up as the emergency model should read it: its "it" is what the chat is about, magnesium ("can
+    I take it with my gabapentin?" is a question about magnesium and a medicine, not about a pile of tablets).
+    Unchanged when it names magnesium itself or says no "it"."""
+    return follow_up if NAMES_MAGNESIUM.search(follow_up) else _IT.sub("magnesium", follow_up)
+
+
 def asking_clauses(text: str) -> str:
     """What ``text`` asks, from the clause where each question starts, if that clause says what it asks
     about: "forget the oil, does magnesium help nerve pain?" asks "does magnesium help nerve pain?", while

@@ -11,7 +11,6 @@ lopsided" is one without matching any phrase. A missed emergency costs more than
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,6 @@ import numpy as np
 from magbot.stages.banks import Bank, Banks, fit_cached
 from magbot.stages.safety import (
     CUE_PATTERNS,
-    NAMES_MAGNESIUM,
     UrgentCues,
     asking_sentences,
     normalise,
@@ -29,7 +27,7 @@ from magbot.stages.safety import (
     validate,
 )
 
-__all__ = ["EmergencyModel", "Screened", "screen", "with_its_subject"]
+__all__ = ["EmergencyModel", "Screened", "screen"]
 
 
 @dataclass(frozen=True)
@@ -55,16 +53,6 @@ def screen(raw: object, max_chars: int) -> Screened:
     if injected:  # what is left of the instructions ("reply in pirate speak.") is not the question either
         cleaned = asking_sentences(cleaned) or cleaned
     return Screened(question, cues=urgent_cues(question), cleaned=cleaned, injected=injected)
-
-
-_IT = re.compile(r"\bit\b(?!'s|’s)", re.IGNORECASE)
-
-
-def with_its_subject(follow_up: str) -> str:
-    """A follow-up as the emergency model should read it: its "it" is what the chat is about, magnesium ("can
-    I take it with my gabapentin?" is a question about magnesium and a medicine, not about a pile of tablets).
-    Unchanged when it names magnesium itself or says no "it"."""
-    return follow_up if NAMES_MAGNESIUM.search(follow_up) else _IT.sub("magnesium", follow_up)
 
 
 def _top_mean(sims: np.ndarray, k: int = 3) -> float:

@@ -40,7 +40,7 @@ from magbot.stages.coverage import (
     takes_now,
     unknown_words,
 )
-from magbot.stages.safety import asking_clauses, clauses, on_topic
+from magbot.stages.safety import asking_clauses, clauses, on_topic, with_its_subject
 from magbot.text import (
     STOPWORDS,
     CommonWords,
@@ -198,6 +198,13 @@ class Understanding:
     # embeddings of what the question passes on as claimed ("the blog says X, true?": X), to match the article's
     # sentences to the claim itself rather than to the whole question
     claim_vectors: tuple[np.ndarray, ...] = ()
+    # what the emergency check reads: the question, a follow-up's "it" read as magnesium ("can I take it with my
+    # gabapentin?" is a question about magnesium and a medicine, not about a pile of tablets); None: ``vector``
+    told_vector: np.ndarray | None = None
+
+    @property
+    def urgency_vector(self) -> np.ndarray:
+        return self.vector if self.told_vector is None else self.told_vector
 
 
 _BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
@@ -492,7 +499,12 @@ def understand(
     if focus and says_what:  # embedded only when it says what is wanted: else it would not be used
         own.append(focus)
     reported = thesaurus.reported_claims(clauses(question))  # "the blog says X": X
-    vectors = embed([*own, *unknown, *reported])  # one call to the model for everything this question needs
+    told = with_its_subject(question) if follow_up else question
+    extra_told = [told] if told != question else []
+    # one call to the model for everything this question needs
+    vectors = embed([*own, *unknown, *reported, *extra_told])
+    told_vector = vectors[-1] if extra_told else None
+    vectors = vectors[: len(vectors) - len(extra_told)]
     claim_vectors = tuple(vectors[len(vectors) - len(reported) :]) if reported else ()
     vectors = vectors[: len(vectors) - len(reported)]
     vector, query_vector = vectors[0], vectors[1 if fixed != question else 0]
@@ -575,6 +587,7 @@ def understand(
         reports_claim=thesaurus.reports_claim(question),
         claims_effect=thesaurus.claims_effect(question),
         claim_vectors=claim_vectors,
+        told_vector=told_vector,
         social=social,
         compared=compared,
     )
