@@ -170,7 +170,7 @@ class Understanding:
     named: frozenset[str]  # sources the question (or the conversation it continues) names
     intent: str
     intent_scores: dict[str, float]
-    vector: np.ndarray  # the question's embedding (for intent and emergencies by meaning)
+    vector: np.ndarray  # the question's embedding (for intent, and emergencies by meaning: see ``urgency_vector``)
     query_vector: np.ndarray  # the resolved question's embedding (for retrieval and composing)
     focus_vector: np.ndarray  # the question without the study's name (to choose among that study's findings)
     uncovered: tuple[str, ...]  # the question's subjects the knowledge never mentions
