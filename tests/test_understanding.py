@@ -425,14 +425,6 @@ def test_what_a_question_asks_magnesium_to_change_must_be_covered(bot: Magbot) -
     assert bot.ask("is magnesium any good for my dodgy knees?").status == "not_in_sources"
 
 
-def test_a_symptom_new_since_starting_magnesium_is_a_side_effect_question(bot: Magbot) -> None:
-    answer = bot.ask("ive had a bit of a headache most days since i started taking magnesium, anything to worry about?")
-    assert answer.status == "not_in_sources" and not answer.citations
-    assert "pharmacist" in answer.answer and "side effects" in answer.answer
-    trial = bot.ask("how long after starting magnesium did the pain ease in the back pain trial")
-    assert trial.status == "answered" and trial.citations[0].id == "ref-4"
-
-
 def test_a_safety_word_counts_as_written_not_by_its_stem(bot: Magbot) -> None:
     # "the runs" (diarrhoea) is not covered because a review says people "run low" on magnesium
     answer = bot.ask("does magnesium give you the runs?")
@@ -492,11 +484,28 @@ def test_stopping_a_symptom_is_not_stopping_a_medicine(bot: Magbot) -> None:
     assert declined.status == "not_in_sources" and "pharmacist" in declined.answer
 
 
-def test_when_and_how_to_take_it_is_for_a_pharmacist(bot: Magbot) -> None:
-    answer = bot.ask("is it better to take magnesium in the morning or night for neuropathy?")
+@pytest.mark.parametrize(
+    ("own_use", "topic", "about_the_trial"),
+    [
+        (
+            "is it better to take magnesium in the morning or night for neuropathy?",
+            "when and how",
+            "when did they give the magnesium in the back pain trial",
+        ),
+        (  # a symptom new since one started magnesium asks about its side effects
+            "ive had a bit of a headache most days since i started taking magnesium, anything to worry about?",
+            "side effects",
+            "how long after starting magnesium did the pain ease in the back pain trial",
+        ),
+    ],
+)
+def test_ones_own_use_is_for_a_pharmacist_and_the_same_words_of_the_trial_are_answered(
+    bot: Magbot, own_use: str, topic: str, about_the_trial: str
+) -> None:
+    answer = bot.ask(own_use)
     assert answer.status == "not_in_sources" and not answer.citations
-    assert "pharmacist" in answer.answer and "when and how" in answer.answer
-    study = bot.ask("when did they give the magnesium in the back pain trial")
+    assert "pharmacist" in answer.answer and topic in answer.answer
+    study = bot.ask(about_the_trial)
     assert study.status == "answered" and study.citations[0].id == "ref-4"
 
 
