@@ -1,6 +1,7 @@
 """magbot's benchmark: every embedding backend side by side, in one run, with the bare runtime floor of each.
 
-    .venv/bin/python bench/run.py [--runs 3] [--warm 200] [--answers 2000] [--backends onnx,onnx-int8,torch]
+    .venv/bin/python bench/run.py [--runs 3] [--warm 200] [--typed 300] [--answers 2000]
+        [--backends onnx,onnx-int8,torch]
 
 For each backend, in its own data folder (the exported ONNX models are shared):
 
@@ -8,6 +9,8 @@ For each backend, in its own data folder (the exported ONNX models are shared):
 - ``magbot ask``: process start to answer, index present, and its peak RSS, against the floor: a bare
   process that loads the same runtime and model and embeds the question;
 - warm answers in one process: p50 / p95, against embedding the question alone;
+- the same for questions as people type them (longer, misspelt, with stories): ``--typed`` questions of
+  ``eval/dev.yaml`` (single messages, spread over the file), each asked once;
 - a batch of 8 questions embedded at once, per question (what micro-batching buys under load);
 - peak RSS of one process after ``--answers`` answers (what a serving worker settles at).
 
@@ -85,7 +88,17 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def worker(warm: int, answers: int) -> None:
+def typed_questions(count: int) -> list[str]:
+    """``count`` single-message questions of the dev split, spread evenly over the file."""
+    import yaml
+
+    items = yaml.safe_load((Path(__file__).resolve().parents[1] / "eval" / "dev.yaml").read_text(encoding="utf-8"))
+    questions = [str(i["q"]) for i in items if not i.get("conversation")]
+    step = max(1, len(questions) // max(1, count))
+    return questions[::step][:count]
+
+
+def worker(warm: int, answers: int, typed: int) -> None:
     """In a child process: warm latencies, batch cost and peak RSS after ``answers`` answers, as JSON."""
     from magbot import Magbot, Settings
 
@@ -102,12 +115,20 @@ def worker(warm: int, answers: int) -> None:
         t = time.perf_counter()
         bot.embedder.embed_one(q)
         embed_ms.append((time.perf_counter() - t) * 1000)
+    typed_ms, typed_embed_ms = [], []
+    for q in typed_questions(typed):
+        t = time.perf_counter()
+        bot.ask(q)
+        typed_ms.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        bot.embedder.embed_one(q)
+        typed_embed_ms.append((time.perf_counter() - t) * 1000)
     batch_ms = []
     for _ in range(50):
         t = time.perf_counter()
         bot.embedder.embed(WARM_QUESTIONS)
         batch_ms.append((time.perf_counter() - t) * 1000 / len(WARM_QUESTIONS))
-    for i in range(max(0, answers - warm - len(WARM_QUESTIONS))):
+    for i in range(max(0, answers - warm - typed - len(WARM_QUESTIONS))):
         bot.ask(f"{WARM_QUESTIONS[i % len(WARM_QUESTIONS)]} ({i})")
     import resource
 
@@ -118,6 +139,8 @@ def worker(warm: int, answers: int) -> None:
                 "answer_p95": pct(answer_ms, 0.95),
                 "embed_p50": pct(embed_ms, 0.5),
                 "embed_p95": pct(embed_ms, 0.95),
+                "typed_p50": pct(typed_ms, 0.5),
+                "typed_embed_p50": pct(typed_embed_ms, 0.5),
                 "batch_per_q": statistics.median(batch_ms),
                 "rss_after": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             }
@@ -155,7 +178,10 @@ def measure(backend: str, args: argparse.Namespace, base: Path, models: Path) ->
     out["floor"] = statistics.median(s for s, _ in floor)
     out["floor_rss"] = max(m for _, m in floor)
     done = subprocess.run(
-        [sys.executable, __file__, "--worker", "--warm", str(args.warm), "--answers", str(args.answers)],
+        [
+            *(sys.executable, __file__, "--worker", "--warm", str(args.warm)),
+            *("--answers", str(args.answers), "--typed", str(args.typed)),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -180,12 +206,16 @@ def table(results: dict[str, dict[str, float]], args: argparse.Namespace) -> lis
         ("warm answer p95 (ms)", "{answer_p95:.1f}"),
         ("  embed the question alone p50 (ms)", "{embed_p50:.1f}"),
         ("  answer / embed (p50)", "{warm_ratio:.2f}x"),
+        (f"typed questions ({args.typed}), answer p50 (ms)", "{typed_p50:.1f}"),
+        ("  embed the question alone p50 (ms)", "{typed_embed_p50:.1f}"),
+        ("  answer / embed (p50)", "{typed_ratio:.2f}x"),
         ("embed 8 questions at once, per question (ms)", "{batch_per_q:.1f}"),
         (f"peak RSS after {args.answers} answers (MB)", "{rss_after:.0f}"),
     ]
     for r in results.values():
         r["cold_ratio"] = r["cold"] / r["floor"]
         r["warm_ratio"] = r["answer_p50"] / r["embed_p50"]
+        r["typed_ratio"] = r["typed_p50"] / r["typed_embed_p50"]
     names = list(results)
     width = max(len(name) for name, _ in rows)
     lines = [f"{'':<{width}}  " + "  ".join(f"{n:>10}" for n in names)]
@@ -198,12 +228,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="repeats of each process measurement")
     parser.add_argument("--warm", type=int, default=200, help="warm questions timed in one process")
+    parser.add_argument("--typed", type=int, default=300, help="questions of eval/dev.yaml, each asked once")
     parser.add_argument("--answers", type=int, default=2000, help="answers before the worker's peak RSS is read")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated: onnx,onnx-int8,torch")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.warm, args.answers)
+        worker(args.warm, args.answers, args.typed)
         return
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     base = Path(tempfile.mkdtemp(prefix="magbot-bench-"))

@@ -15,7 +15,7 @@ from magbot.index.batching import BatchingEmbedder
 from magbot.index.chunking import chunk_knowledge, index_text
 from magbot.index.embed import Embedder, TorchEmbedder, make_embedder
 from magbot.index.ingest import load_knowledge
-from magbot.index.onnx_model import OnnxEmbedder
+from magbot.index.onnx_model import OnnxEmbedder, model_calls
 from magbot.pipeline import Magbot
 
 from .conftest import KNOWLEDGE, run_script
@@ -90,6 +90,25 @@ def test_questions_asked_at_once_are_embedded_together(embedder: Embedder) -> No
     assert batcher.jobs == len(questions) and batcher.batches < len(questions)
     for i, vector in got.items():
         assert float(vector @ alone[i]) >= 0.9999
+
+
+def test_short_texts_are_not_padded_to_a_long_question(embedder: Embedder) -> None:
+    # one run for texts of about the same length; a long question and single words in two runs
+    assert model_calls([9, 10, 11], max_rows=32) == [[0, 1, 2]]
+    assert model_calls([60, 3, 4, 3], max_rows=32) == [[1, 3, 2], [0]]
+    groups = model_calls([5, 80, 7, 3, 40, 6, 90, 4] * 5, max_rows=4)
+    assert sorted(i for g in groups for i in g) == list(range(40)) and max(len(g) for g in groups) <= 4
+    texts = [
+        "my mum has burning feet from her diabetes and the gp says there is nothing more to do, would magnesium"
+        " tablets be worth trying or is it a waste of her money",
+        "gabapentin",
+        "feet",
+        "sugar",
+    ]
+    inner = embedder.inner
+    together = inner.embed(texts)
+    for text, vector in zip(texts, together, strict=True):
+        assert float(vector @ inner.embed([text])[0]) >= 0.9999, text
 
 
 class _Broken(Embedder):
