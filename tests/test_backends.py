@@ -161,9 +161,19 @@ def test_the_cached_common_word_list_answers_as_wordfreq_does(tmp_path: Path) ->
     assert len(list(tmp_path.glob("common-words-*.txt"))) == 1
     table = sorted(get_frequency_dict("en", "large"))
     sample = [*table[::97], "mag", "lol", "atm", "prediabetic", "gabapentin", "naturopath", "magnesum", "PROVE", "it's"]
-    for word in sample:
+    sample += ["check-up", "at-risk", "pre-diabetic", "nerve-test", "gabapentin-ish", "diabetics'", "'backed", "g'day"]
+    for word in [w for w in sample if not any(ch.isdigit() for ch in w)]:  # digits: see below
         expected = zipf_frequency(word, "en") >= KNOWN_WORD_ZIPF
         assert (word in built) == expected == (word in cached), word
+    # a word with digits is never a common word; answering such words never loads wordfreq's list (50 MB)
+    script = (
+        "import json, sys\nfrom pathlib import Path\nfrom magbot.text import CommonWords\n"
+        f"c = CommonWords.load(Path({str(tmp_path)!r}))\n"
+        "words = ['b12', '3am', 'check-up', \"diabetics'\", 'magnesum']\n"
+        "print(json.dumps({'common': [w in c for w in words], 'loaded': 'wordfreq' in sys.modules}))"
+    )
+    got = run_script(script, tmp_path, tmp_path)
+    assert got == {"common": [False, False, True, True, False], "loaded": False}
 
 
 def test_chunks_are_cached_by_knowledge_and_settings(tmp_path: Path, knowledge_copy: Path) -> None:

@@ -123,45 +123,61 @@ KNOWN_WORD_ZIPF = 2.5
 
 
 class CommonWords:
-    """The English words at least ``KNOWN_WORD_ZIPF`` common, as one set.
+    """The English words at least ``KNOWN_WORD_ZIPF`` common, with their frequencies.
 
-    wordfreq's full English list takes about 50 MB in memory; the ~54,000 words above the threshold are
-    taken from it once and kept in a small file in ``cache_dir``, so a serving process never loads the list.
-    Words other than plain lower-case letters (rare here) are still asked of wordfreq.
+    wordfreq's full English list takes about 50 MB in memory; the ~54,000 words above the threshold (plain
+    words and words with an apostrophe, "it's") are taken from it once and kept in a small file in
+    ``cache_dir``, so a serving process never loads the list. A word joined by hyphens ("check-up") is
+    scored as wordfreq scores it, from its parts (1/f = 1/f1 + 1/f2 + ...: never commoner than its rarest
+    part). A word with digits ("b12", "3am") is not counted as a common word. Other words (capitals,
+    letters outside English's, rare here) are still asked of wordfreq.
     """
 
-    def __init__(self, known: frozenset[str]) -> None:
-        self._known = known
+    def __init__(self, known: dict[str, float]) -> None:
+        self._known = known  # word -> frequency (a fraction of all words)
 
     def __contains__(self, word: object) -> bool:
         if not isinstance(word, str):
             return False
-        if word.isascii() and word.isalpha() and word.islower():
+        word = word.strip("'")  # a quote's mark ("'backed up'"), a plural's ("diabetics'"), as wordfreq reads it
+        if _LISTED.fullmatch(word):
             return word in self._known
+        if _HYPHENED.fullmatch(word):
+            parts = [p for p in word.split("-") if p]
+            if not all(p in self._known for p in parts):
+                return False  # a part rarer than the threshold makes the whole rarer still
+            combined = 1.0 / sum(1.0 / self._known[p] for p in parts)
+            return round(math.log10(combined) + 9, 2) >= KNOWN_WORD_ZIPF
+        if _HAS_DIGIT.search(word) and word.isascii():
+            return False
         return zipf(word) >= KNOWN_WORD_ZIPF
 
     @classmethod
     def load(cls, cache_dir: Path | None) -> CommonWords:
         from importlib.metadata import version
 
-        name = f"common-words-{version('wordfreq')}-{KNOWN_WORD_ZIPF}.txt"
+        name = f"common-words-{version('wordfreq')}-{KNOWN_WORD_ZIPF}-v2.txt"
         path = cache_dir / name if cache_dir else None
         if path is not None:
             try:
-                return cls(frozenset(path.read_text(encoding="utf-8").split()))
-            except OSError:
+                lines = path.read_text(encoding="utf-8").split("\n")
+                return cls({w: float(f) for w, _, f in (line.partition(" ") for line in lines if line)})
+            except (OSError, ValueError):
                 pass
         import wordfreq
 
         table = wordfreq.get_frequency_dict("en", "large")
-        known = frozenset(
-            w
-            for w, f in table.items()
-            if w.isascii() and w.isalpha() and round(math.log10(f) + 9, 2) >= KNOWN_WORD_ZIPF
-        )
+        known = {
+            w: f for w, f in table.items() if _LISTED.fullmatch(w) and round(math.log10(f) + 9, 2) >= KNOWN_WORD_ZIPF
+        }
         if path is not None:
-            write_cache(path, "\n".join(sorted(known)), "the common-word list")
+            write_cache(path, "\n".join(f"{w} {known[w]!r}" for w in sorted(known)), "the common-word list")
         return cls(known)
+
+
+_LISTED = re.compile(r"[a-z]+(?:'[a-z]+)*")  # the words kept in the file: "mag", "it's"
+_HYPHENED = re.compile(r"[a-z']+(?:-[a-z']+)+")
+_HAS_DIGIT = re.compile(r"\d")
 
 
 def english_correction(word: str) -> str | None:
