@@ -140,6 +140,8 @@ class CommonWords:
         if not isinstance(word, str):
             return False
         word = word.strip("'")  # a quote's mark ("'backed up'"), a plural's ("diabetics'"), as wordfreq reads it
+        if not word:
+            return False
         if _LISTED.fullmatch(word):
             return word in self._known
         if _HYPHENED.fullmatch(word):
