@@ -122,6 +122,11 @@ def zipf(word: str) -> float:
 KNOWN_WORD_ZIPF = 2.5
 
 
+_LISTED = re.compile(r"[a-z]+(?:'[a-z]+)*")  # the words kept in the file: "mag", "it's"
+_HYPHENED = re.compile(r"[a-z']+(?:-[a-z']+)+")
+_HAS_DIGIT = re.compile(r"\d")
+
+
 class CommonWords:
     """The English words at least ``KNOWN_WORD_ZIPF`` common, with their frequencies.
 
@@ -175,11 +180,6 @@ class CommonWords:
         if path is not None:
             write_cache(path, "\n".join(f"{w} {known[w]!r}" for w in sorted(known)), "the common-word list")
         return cls(known)
-
-
-_LISTED = re.compile(r"[a-z]+(?:'[a-z]+)*")  # the words kept in the file: "mag", "it's"
-_HYPHENED = re.compile(r"[a-z']+(?:-[a-z']+)+")
-_HAS_DIGIT = re.compile(r"\d")
 
 
 def english_correction(word: str) -> str | None:
