@@ -456,6 +456,8 @@ def test_nerve_regrowth_is_answered_from_the_studies_that_measured_it(bot: Magbo
         "I was diagnosed with trigeminal neuralgia last spring. Could magnesium help this kind of pain?",
         "My below-knee amputation was in 2019 and the sensations are constant. Was magnesium tried for phantom pain?",
         "I take vitamin B12 daily. can i take B12 and magnesium together?",
+        # "the nerve" is the nerve of the story's condition
+        "tarsal tunnel syndrome in my left ankle, toes tingle all day. could magnesium calm the nerve down?",
     ],
 )
 def test_a_story_that_carries_the_subject_counts(bot: Magbot, question: str) -> None:

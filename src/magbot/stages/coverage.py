@@ -227,6 +227,9 @@ _POINTS_BACK_AT_KIND = re.compile(
 )
 # ... or at the story as a whole, at the end of the question ("does it help this?"; "worth it" is an idiom)
 _POINTS_BACK = re.compile(r"(?<!worth )\b(it|this|that|them)\s*[?!.]*\s*$", re.IGNORECASE)
+# ... or at the nerve the story is about: "carpal tunnel in both wrists. can magnesium fix the nerve?", "recovering
+# from Guillain-Barré. would it speed up the nerve recovery?" (not "nerve pain": a kind of its own)
+_POINTS_BACK_AT_NERVE = re.compile(r"\bthe (?:damaged |injured |affected |same )?nerves?(?! pain)\b", re.IGNORECASE)
 
 
 def points_back(asking: str) -> bool:
@@ -305,7 +308,8 @@ def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str], t
         return _kind_named(asking) and not _kinds_asked(question, unknown)
     # its own subject in lay words counts too: "is the low magnesium bit true?" asks about a deficiency
     own = set(said) | {w for term in thesaurus.expansions(asking) for w in words(term)}
-    return not (_POINTS_BACK.search(asking) or _wanted_for_story(asking, thesaurus)) and bool(own & CONDITION_TERMS)
+    pointed = _POINTS_BACK.search(asking) or _POINTS_BACK_AT_NERVE.search(asking)
+    return not (pointed or _wanted_for_story(asking, thesaurus)) and bool(own & CONDITION_TERMS)
 
 
 # What someone takes now, up to the end of the clause ("I take amlodipine for blood pressure", "she's on warfarin").
