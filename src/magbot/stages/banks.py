@@ -110,8 +110,14 @@ class Thesaurus:
         )
 
     @cached_property
-    def _claim_cues(self) -> list[list[str]]:
-        return [c.split() for c in (*self.claim_verbs, *self.hearsay_words)]
+    def _claim_cues(self) -> dict[str, list[list[str]]]:
+        """The claim verbs and hearsay phrases as word lists, by their first word."""
+        cues: dict[str, list[list[str]]] = {}
+        for cue in (*self.claim_verbs, *self.hearsay_words):
+            said = cue.split()
+            if said:
+                cues.setdefault(said[0], []).append(said)
+        return cues
 
     def reported_claims(self, clauses: Sequence[str]) -> tuple[str, ...]:
         """What the clauses pass on as claimed: the words after a claim verb or hearsay phrase ("the blog says
@@ -121,7 +127,7 @@ class Thesaurus:
         out: list[str] = []
         for clause in clauses:
             said = _plain_words(clause)
-            ends = [i + len(c) for i in range(len(said)) for c in cues if said[i : i + len(c)] == c]
+            ends = [i + len(c) for i, w in enumerate(said) for c in cues.get(w, ()) if said[i : i + len(c)] == c]
             if not ends:
                 continue
             rest = said[min(ends) :]
