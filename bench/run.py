@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 QUESTION = "By how much did pain fall in the back pain trial?"
 WARM_QUESTIONS = [
@@ -98,6 +99,19 @@ def typed_questions(count: int) -> list[str]:
     return questions[::step][:count]
 
 
+def timed_answers(bot: Any, questions: list[str]) -> tuple[list[float], list[float]]:
+    """Milliseconds to answer each question, and to embed it alone just after."""
+    answer_ms, embed_ms = [], []
+    for q in questions:
+        t = time.perf_counter()
+        bot.ask(q)
+        answer_ms.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        bot.embedder.embed_one(q)
+        embed_ms.append((time.perf_counter() - t) * 1000)
+    return answer_ms, embed_ms
+
+
 def worker(warm: int, answers: int, typed: int) -> None:
     """In a child process: warm latencies, batch cost and peak RSS after ``answers`` answers, as JSON."""
     from magbot import Magbot, Settings
@@ -106,23 +120,8 @@ def worker(warm: int, answers: int, typed: int) -> None:
     bot.open()
     for q in WARM_QUESTIONS:
         bot.ask(q)
-    answer_ms, embed_ms = [], []
-    for i in range(warm):
-        q = WARM_QUESTIONS[i % len(WARM_QUESTIONS)]
-        t = time.perf_counter()
-        bot.ask(q)
-        answer_ms.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
-        bot.embedder.embed_one(q)
-        embed_ms.append((time.perf_counter() - t) * 1000)
-    typed_ms, typed_embed_ms = [], []
-    for q in typed_questions(typed):
-        t = time.perf_counter()
-        bot.ask(q)
-        typed_ms.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
-        bot.embedder.embed_one(q)
-        typed_embed_ms.append((time.perf_counter() - t) * 1000)
+    answer_ms, embed_ms = timed_answers(bot, [WARM_QUESTIONS[i % len(WARM_QUESTIONS)] for i in range(warm)])
+    typed_ms, typed_embed_ms = timed_answers(bot, typed_questions(typed))
     batch_ms = []
     for _ in range(50):
         t = time.perf_counter()
