@@ -458,11 +458,33 @@ def test_nerve_regrowth_is_answered_from_the_studies_that_measured_it(bot: Magbo
         "I take vitamin B12 daily. can i take B12 and magnesium together?",
         # "the nerve" is the nerve of the story's condition
         "tarsal tunnel syndrome in my left ankle, toes tingle all day. could magnesium calm the nerve down?",
+        # long past, but said to go on: "that" is what is left of it
+        "had a bad bout of chickenpox as an adult 5 years ago and still get burning on my back, would magnesium help"
+        " with that",
     ],
 )
 def test_a_story_that_carries_the_subject_counts(bot: Magbot, question: str) -> None:
     answer = bot.ask(question)
     assert answer.status == "not_in_sources" and not answer.citations
+
+
+@pytest.mark.parametrize(
+    ("question", "study"),
+    [
+        ("is footnote 9 done in animals or humans?", "ref-9"),
+        ("the diabetes reference (number 2), what kind of study is it", "ref-2"),
+        ("what did paper 5 measure", "ref-5"),
+    ],
+)
+def test_a_study_named_by_its_reference_number(bot: Magbot, question: str, study: str) -> None:
+    answer = bot.ask(question)
+    assert answer.status == "answered" and answer.citations[0].id == study
+
+
+def test_a_number_of_years_after_study_names_no_reference(bot: Magbot) -> None:
+    from magbot.stages.understand import named_sources
+
+    assert named_sources("a study 2 years ago said magnesium helps", bot.knowledge) == frozenset()
 
 
 def test_a_story_of_magnesium_curing_someone_asks_whether_it_works(bot: Magbot) -> None:

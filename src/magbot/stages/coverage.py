@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from magbot.stages.safety import CONDITION_TERMS, NAMES_MAGNESIUM, asking_clauses, one_clause, told_as_past
+from magbot.stages.safety import CONDITION_TERMS, NAMES_MAGNESIUM, asking_clauses, goes_on, one_clause, told_as_past
 from magbot.text import STOPWORDS, CommonWords, english_correction, stem, without_excluded, word_stem, words
 
 if TYPE_CHECKING:
@@ -249,9 +249,12 @@ _CLAUSE_BREAK = re.compile(r"[.?!;,]|\s[-–—]\s|\s(?:and|but)\s")
 
 
 def _told_as_past_only(question: str, subject: str) -> bool:
-    """Whether every clause that names ``subject`` puts it long in the past ("had a discectomy 2 years ago")."""
-    clauses = [c for c in _CLAUSE_BREAK.split(question) if subject in {p for w in words(c) for p in (w, *w.split("-"))}]
-    return bool(clauses) and all(told_as_past(c) for c in clauses)
+    """Whether every clause that names ``subject`` puts it long in the past ("had a discectomy 2 years ago"), and
+    nothing after it says it goes on ("had shingles two years back and still get burning": not history)."""
+    parts = _CLAUSE_BREAK.split(question)
+    at = [i for i, c in enumerate(parts) if c and subject in {p for w in words(c) for p in (w, *w.split("-"))}]
+    later = " ".join(c for c in parts[at[-1] + 1 :] if c) if at else ""
+    return bool(at) and all(told_as_past(parts[i]) for i in at) and not goes_on(later)
 
 
 def _points_at_other(asking: str) -> bool:

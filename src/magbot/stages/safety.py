@@ -380,10 +380,15 @@ def _now(text: str) -> bool:
 def told_as_past(text: str) -> bool:
     """Whether ``text`` puts what it tells long in the past and nothing in it now ("had a TIA 8 years ago"; not
     "tingling since chemo 3 years ago", which goes on)."""
-    return bool(_PAST.search(text)) and not _now(text) and not _SINCE.search(text)
+    return bool(_PAST.search(text)) and not _now(text) and not goes_on(text)
 
 
 _SINCE = re.compile(r"\b(since|ever since|still|ongoing)\b", re.IGNORECASE)
+
+
+def goes_on(text: str) -> bool:
+    """Whether ``text`` says something goes on ("still", "ever since", "ongoing")."""
+    return bool(_SINCE.search(text))
 
 
 def urgent_cues(text: str) -> UrgentCues:

@@ -207,7 +207,12 @@ class Understanding:
         return self.vector if self.told_vector is None else self.told_vector
 
 
-_BY_NUMBER = re.compile(r"(?:\b(?:ref|reference|citation|source|study)\s*(?:no\.?|number|#)?\s*|\[)(\d{1,3})\b", re.I)
+# "ref 7", "reference (number 7)", "footnote 7", "[7]", "(7)" as the article marks them
+_BY_NUMBER = re.compile(
+    r"(?:\b(?:refs?|references?|citations?|sources?|study|papers?|footnotes?)\s*\(?\s*(?:no\.?|number|#)?\s*|\[)"
+    r"(\d{1,3})\b(?!\s*(?:%|mg|years?|yrs?|months?|weeks?|days?|people|patients|trials?|studies)\b)",
+    re.I,
+)
 
 
 def named_sources(text: str, kb: KnowledgeBase, thesaurus: Thesaurus | None = None) -> frozenset[str]:
