@@ -48,6 +48,23 @@ def test_article_sentence_is_attributed_to_the_study_it_cites(bot: Magbot) -> No
     assert "no results" in answer.answer  # the evidence note is stated in the answer itself
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "the article reckons magnesium reduces nerve pain by acting on NMDA and it cites something for that. what"
+        " did the cited study show?",
+        "according to the blog magnesium cuts neuropathic pain via NMDA, with a citation. what did the study it"
+        " cites find?",
+    ],
+)
+def test_an_uncommon_word_picks_the_article_claim_asked_about(bot: Magbot, question: str) -> None:
+    # "NMDA" is in few of the article's sentences: the claim about it, whose study is the MAG-PAPER plan [3],
+    # not the closer-sounding "magnesium reduces neuropathic pain" citing the back pain trial [4]
+    answer = bot.ask(question)
+    assert answer.status == "answered"
+    assert "NMDA" in answer.bottom_line and [c.id for c in answer.citations] == ["article", "ref-3"]
+
+
 def test_weak_evidence_is_named_in_the_answer(bot: Magbot) -> None:
     answer = bot.ask("Did a high magnesium diet help mice recover from sciatic nerve crush?")
     assert answer.status == "answered"

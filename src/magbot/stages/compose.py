@@ -11,8 +11,10 @@ The article's own uncited statements are only ever reported as "the article says
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -32,6 +34,7 @@ from magbot.stages.choose import (
 )
 from magbot.stages.safety import NAMES_MAGNESIUM, asks_own_dose, asks_recommended_dose
 from magbot.stages.understand import Understanding, plain
+from magbot.text import search_terms, word_stem
 
 __all__ = [
     "DESIGN",
@@ -246,13 +249,16 @@ def _closest_sentence(
     citing: bool = False,
     explains: bool = False,
     probes: Sequence[np.ndarray] = (),
+    rare: frozenset[str] = frozenset(),
 ) -> _Closest | None:
     """The retrieved statement (not a question, at least ``min_chars`` long) closest to the question; with
     ``citing``, only one that cites a study itself; with ``explains``, only what a source says (not who wrote
     it, its first sentence, nor a judgement of the article or a remark about the paper itself). Closeness is to
-    the question, or with ``probes`` (what it says in other words), to the closest of them."""
+    the question, or with ``probes`` (what it says in other words), to the closest of them; with ``rare`` (the
+    question's words that few of the article's sentences use), one that shares more of them comes first."""
     probes = tuple(probes) or (u.query_vector,)
     best: _Closest | None = None
+    best_shared = 0
     for hit in hits:
         for i, sentence in enumerate(hit.chunk.sentences):
             vec = vectors.get(f"{hit.chunk.id}#{i}")
@@ -269,9 +275,42 @@ def _closest_sentence(
             ):
                 continue
             sim = max(float(np.dot(p, vec)) for p in probes)
-            if best is None or sim > best.similarity:
-                best = _Closest(sentence, hit, vec, sim)
+            shared = len(rare.intersection(_terms(sentence.text))) if rare else 0
+            if best is None or (shared, sim) > (best_shared, best.similarity):
+                best, best_shared = _Closest(sentence, hit, vec, sim), shared
     return best
+
+
+# An uncommon word of the question that at most this many of the article's sentences use ("NMDA") says which of
+# its claims is meant more surely than the embedding, which reads each sentence as a whole: among the article's
+# sentences, one that shares more such words with the question comes first. The article's uncommon words are its
+# technical terms, each in 1 to 3 sentences (NMDA 3, sciatic 2, excrete 1), but for its subject (neuropathic, 6).
+RARE_IN_ARTICLE = 3
+
+
+@lru_cache(maxsize=4)
+def _sentence_counts(body: str) -> Counter[str]:
+    """In how many of the article's sentences each search term appears."""
+    from magbot.index.chunking import split_sentences
+
+    return Counter(t for s in split_sentences(body) for t in _terms(s))
+
+
+def _terms(text: str) -> set[str]:
+    """Search terms of a text, with the parts of its hyphenated words ("NMDA-coupled" is about NMDA)."""
+    return {t for w in search_terms(text) for t in (w, *(word_stem(p) for p in w.split("-") if p))}
+
+
+def _shared(rare: frozenset[str], found: _Closest) -> int:
+    return len(rare.intersection(_terms(found.sentence.text)))
+
+
+def _rare_terms(u: Understanding, article: Source | None) -> frozenset[str]:
+    """The question's uncommon words that few of the article's sentences use (see ``RARE_IN_ARTICLE``)."""
+    if article is None or not u.uncommon:
+        return frozenset()
+    counts = _sentence_counts(article.body)
+    return frozenset(t for t in u.uncommon if 0 < counts[t] <= RARE_IN_ARTICLE and not any(ch.isdigit() for ch in t))
 
 
 def _explanation(
@@ -332,7 +371,11 @@ MUCH_CLOSER = 0.05
 
 
 def _article_claim(
-    u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray], any_sentence: bool = False
+    u: Understanding,
+    hits: Sequence[Hit],
+    vectors: dict[str, np.ndarray],
+    any_sentence: bool = False,
+    rare: frozenset[str] = frozenset(),
 ) -> _ArticleClaim | None:
     """The article's sentence closest to the question, with the studies the article cites for it.
 
@@ -349,17 +392,21 @@ def _article_claim(
     found = _quoted_sentence(u, article_hits, vectors)
     if found is None and cited and asks_for_its_study(u.question):
         # "does the study they cite for that show it?": one of the claims the article gives a study for
-        found = _closest_sentence(u, cited, vectors, 25, citing=True, probes=claims)
+        found = _closest_sentence(u, cited, vectors, 25, citing=True, probes=claims, rare=rare)
         if found is not None:
             own = tuple(x for x in found.sentence.supports if x != "article")
             return _ArticleClaim(found.sentence.text, own, found.vector)
-    found = found or _closest_sentence(u, cited or article_hits, vectors, 25, probes=claims)
+    found = found or _closest_sentence(u, cited or article_hits, vectors, 25, probes=claims, rare=rare)
     if found is not None and cited and not u.quotes:  # unless an uncited sentence is much closer ("half of us
         # don't get enough magnesium": the article's own claim, not the nearest sentence that cites a study)
         # (weighed by the whole question, as the margin was calibrated: the claim's own words choose among the
         # sentences that cite a study)
-        anywhere = _closest_sentence(u, article_hits, vectors, 25)
-        if anywhere is not None and anywhere.similarity > float(np.dot(u.query_vector, found.vector)) + MUCH_CLOSER:
+        anywhere = _closest_sentence(u, article_hits, vectors, 25, rare=rare)
+        if (
+            anywhere is not None
+            and _shared(rare, anywhere) >= _shared(rare, found)
+            and anywhere.similarity > float(np.dot(u.query_vector, found.vector)) + MUCH_CLOSER
+        ):
             found = anywhere
     if found is None:
         return None
@@ -451,7 +498,9 @@ def compose(
     ranked = source_ranking(u, hits, index, sims)
     # a question pointing at a kind of study ("the big review one") asks about it, not the article
     claim = (
-        _article_claim(u, hits, vectors, any_sentence=bool(u.safety_aside))
+        _article_claim(
+            u, hits, vectors, any_sentence=bool(u.safety_aside), rare=_rare_terms(u, kb.by_id.get("article"))
+        )
         if u.intent == "article" and not u.kinds
         else None
     )

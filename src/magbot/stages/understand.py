@@ -198,6 +198,9 @@ class Understanding:
     # embeddings of what the question passes on as claimed ("the blog says X, true?": X), to match the article's
     # sentences to the claim itself rather than to the whole question
     claim_vectors: tuple[np.ndarray, ...] = ()
+    # the question's words that are not everyday English ("NMDA", "sciatic"), as search terms: they say what it
+    # is about more surely than the embedding of the whole question does
+    uncommon: frozenset[str] = frozenset()
     # what the emergency check reads: the question, a follow-up's "it" read as magnesium ("can I take it with my
     # gabapentin?" is a question about magnesium and a medicine, not about a pile of tablets); None: ``vector``
     told_vector: np.ndarray | None = None
@@ -592,6 +595,7 @@ def understand(
         reports_claim=thesaurus.reports_claim(question),
         claims_effect=thesaurus.claims_effect(question),
         claim_vectors=claim_vectors,
+        uncommon=frozenset(word_stem(w) for w in words(question) if w not in STOPWORDS and w not in res.common),
         told_vector=told_vector,
         social=social,
         compared=compared,
