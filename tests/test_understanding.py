@@ -545,6 +545,25 @@ def test_a_claim_quoted_from_a_blog_is_read_as_the_articles_claim(bot: Magbot) -
         assert "The nearest any of the sources comes to it" in answer.answer
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["could magnesium undo the nerve damage from my diabetes?", "is magnesium a cure for neuropathy or not"],
+)
+def test_an_effect_no_study_followed_is_not_a_possibly(bot: Magbot, question: str) -> None:
+    # no study followed neuropathy over time or looked for a cure: said first, then the closest evidence
+    answer = bot.ask(question)
+    assert answer.status == "answered" and answer.certainty == "not_studied"
+    assert answer.bottom_line.startswith("No study here tested in people whether magnesium can cure, reverse or")
+    assert "The closest evidence:" in answer.bottom_line and "Possibly" not in answer.bottom_line
+    assert answer.citations and answer.citations[0].marker in answer.bottom_line
+
+
+def test_an_effect_said_to_be_absent_is_not_asked_for(bot: Magbot) -> None:
+    answer = bot.ask("my neuropathy is not getting worse, it's just always there. does magnesium help the pain?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+    assert answer.bottom_line.startswith("Possibly") and answer.certainty == "low"
+
+
 def test_a_pain_question_from_someone_with_diabetes_gets_the_pain_trial(bot: Magbot) -> None:
     # the trial that measured pain, not the studies of people with diabetes, however they rank
     answer = bot.ask("i'm type 2 and my legs ache and sting with nerve pain, any proof magnesium eases it?")

@@ -78,6 +78,8 @@ class Thesaurus:
     # how people announce a new subject in a conversation ("changing subject", "unrelated but")
     new_subject_words: tuple[str, ...] = ()
     claim_verbs: tuple[str, ...] = ()  # how people pass on what a text claims ("the blog says", "they claim")
+    # what people ask magnesium to do that no study here measured ("reverse", "stop it getting worse", "cure")
+    unmeasured_words: tuple[str, ...] = ()
 
     def new_subject(self, text: str) -> str | None:
         """What ``text`` asks after announcing a new subject ("ok changing subject - any research on nerves
@@ -135,6 +137,18 @@ class Thesaurus:
             # "magnesium blocks NMDA and that's how it lowers pain": a claim and the reason given, each its own
             out += [p for p in _GIVES_REASON.split(" ".join(rest)) if len(search_terms(p)) >= 3]
         return tuple(out)
+
+    def asks_unmeasured(self, text: str) -> bool:
+        """Whether ``text`` asks for an effect no study here measured ("can it reverse my neuropathy?"), not
+        said to be absent ("it's not getting worse, just always there")."""
+        padded = _padded(text)
+        for w in self.unmeasured_words:
+            start = padded.find(f" {w} ")
+            while start >= 0:
+                if not _NEGATIONS.intersection(padded[:start].split()[-3:]):
+                    return True
+                start = padded.find(f" {w} ", start + 1)
+        return False
 
     def reports_claim(self, text: str) -> bool:
         """Whether ``text`` passes on something read or heard ("apparently ...", "I read that ...")."""
@@ -292,6 +306,10 @@ class Banks:
 _THIRD_PERSON_OWNER = re.compile(r" (?:his|her) (?=\S)")
 
 
+# Words that deny what follows within three words ("not getting worse", "never got worse").
+_NEGATIONS = frozenset({"not", "no", "never", "nor", "isnt", "isn't", "wasnt", "wasn't", "hasnt", "hasn't", "without"})
+
+
 def _padded(text: str) -> str:
     """The text's plain words between spaces, for whole-word and phrase lookups (" with my meds ")."""
     return f" {' '.join(_plain_words(text))} "
@@ -371,6 +389,9 @@ def load_thesaurus(path: Path) -> Thesaurus:
         " ".join(_plain_words(t)) for t in _strings(path, data.get("new_subject_words") or [], "new_subject_words")
     )
     claim_verbs = tuple(" ".join(_plain_words(t)) for t in _strings(path, data.get("claim_verbs") or [], "claim_verbs"))
+    unmeasured = tuple(
+        " ".join(_plain_words(t)) for t in _strings(path, data.get("unmeasured_words") or [], "unmeasured_words")
+    )
     return Thesaurus(
         synonyms,
         ignore,
@@ -388,6 +409,7 @@ def load_thesaurus(path: Path) -> Thesaurus:
         current,
         new_subject,
         claim_verbs,
+        unmeasured,
     )
 
 

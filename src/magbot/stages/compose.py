@@ -447,6 +447,11 @@ def _restated_claim(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np
     return _ArticleClaim(found.sentence.text, (), found.vector)
 
 
+# What no study here followed (``unmeasured_words`` in the thesaurus): said before the closest evidence.
+UNMEASURED = (
+    "No study here tested in people whether magnesium can cure, reverse or slow down nerve damage or neuropathy."
+)
+
 OWN_DOSE = (
     "The sources do not say how much magnesium anyone should take: no study here worked out a dose for people, "
     "and magbot cannot recommend one. A doctor or pharmacist can, especially if you have kidney problems or take "
@@ -583,14 +588,14 @@ def compose(
         bottom = f"How it might work, as the sources describe it ({_tested(source)}): {said} {source.marker}."
         if source.id != top.id:
             cited.insert(0, source)
-    elif (
-        (intent == "works" or u.in_people)
-        and _hedged(top, main[0])
-        and not measured_what_was_asked(u.named_terms, top, index)
+    elif (intent == "works" or u.in_people) and (
+        u.unmeasured or (_hedged(top, main[0]) and not measured_what_was_asked(u.named_terms, top, index))
     ):
-        # "does it help diabetic neuropathy?" answered from a blood-sugar result: no "Probably" for it
+        # "does it help diabetic neuropathy?" answered from a blood-sugar result, or "can it reverse my
+        # neuropathy?", which no study followed: no "Probably" for it
         certainty = "not_studied"
-        bottom = f"No study here tested that directly. The closest evidence: {_found(top, main[0])}"
+        bottom = UNMEASURED if u.unmeasured else "No study here tested that directly."
+        bottom += f" The closest evidence: {_found(top, main[0])}"
     else:
         bottom = _opening(intent, top, main[0], certainty)
     if limits and (intent in _VERDICT_INTENTS or dose):

@@ -201,6 +201,8 @@ class Understanding:
     # the question's words that are not everyday English ("NMDA", "sciatic"), as search terms: they say what it
     # is about more surely than the embedding of the whole question does
     uncommon: frozenset[str] = frozenset()
+    # asks for an effect no study here measured ("can it reverse my neuropathy?"; ``unmeasured_words``)
+    unmeasured: bool = False
     # what the emergency check reads: the question, a follow-up's "it" read as magnesium ("can I take it with my
     # gabapentin?" is a question about magnesium and a medicine, not about a pile of tablets); None: ``vector``
     told_vector: np.ndarray | None = None
@@ -594,6 +596,9 @@ def understand(
         describes_study=describes,
         reports_claim=thesaurus.reports_claim(question),
         claims_effect=thesaurus.claims_effect(question),
+        unmeasured=thesaurus.asks_unmeasured(
+            asking_clauses(own_fixed) or own_fixed
+        ),  # not "stop hedging, say it cures"
         claim_vectors=claim_vectors,
         uncommon=frozenset(word_stem(w) for w in words(question) if w not in STOPWORDS and w not in res.common),
         told_vector=told_vector,
