@@ -1140,6 +1140,19 @@ def test_a_follow_up_moves_to_a_new_subject_only_if_it_names_one_of_magbots(bot:
     assert last.status == "answered" and last.citations and last.citations[0].id == "ref-4"
 
 
+def test_a_follow_up_naming_other_people_moves_to_a_study_of_them(bot: Magbot) -> None:
+    # the back pain trial had no one with diabetes: "and for people with diabetes?" is about studies that did
+    first, last = converse(
+        bot, "what did the back pain trial show", "and for people with diabetes, anything about their nerves?"
+    )
+    assert first.citations[0].id == "ref-4"
+    assert last.status == "answered" and last.citations[0].id in {"ref-5", "ref-7"}
+    assert "ref-4" not in [c.id for c in last.citations]
+    # ... but not when it points at the study in hand
+    *_, same = converse(bot, "what did the back pain trial show", "was that one in people with diabetes?")
+    assert same.citations[0].id == "ref-4"
+
+
 def test_a_follow_up_restates_an_article_claim_only_in_its_own_words(bot: Magbot) -> None:
     # the conversation's words come close to an uncited article sentence; the follow-up asks about the people
     *_, last = converse(

@@ -109,6 +109,8 @@ class Resources:
     subjects: SubjectModel
     intents: IntentModel
     measured: dict[str, frozenset[str]] = field(default_factory=dict)  # each study's words for what it measured
+    # each study's conditions of those studied (``studied_in``), each as the stems a question must hold to name it
+    conditions: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
     article_words: str = ""  # the article's text as plain words, space-padded (to find quotations in it)
 
 
@@ -155,6 +157,7 @@ def build_resources(kb: KnowledgeBase, banks: Banks, cache_dir: Path | None = No
         subjects=SubjectModel(banks, cache_dir),
         intents=IntentModel(banks),
         measured=outcome_terms(kb.sources, banks.thesaurus.expansions),
+        conditions={src.id: tuple(frozenset(search_terms(c)) for c in src.studied_in) for src in kb.sources},
         article_words=f" {plain(' '.join(s.body for s in kb.sources if s.kind == 'article'))} ",
     )
 
@@ -527,13 +530,15 @@ def understand(
         intent = "article"  # "it says 'without the dangers', true?" quotes the article: a question about its claim
     if (
         kept
-        and intent in _ASKS_FOR_EVIDENCE
-        and _moves_on(own_fixed, kept, res.measured, thesaurus)
+        and (
+            (intent in _ASKS_FOR_EVIDENCE and _moves_on(own_fixed, kept, res.measured, thesaurus))
+            or _other_people(own_fixed, kept, res, thesaurus)
+        )
         and on_topic(own_fixed, common=res.common)
     ):
-        # "what about the blood sugar side, does it bring sugar down?" after the nerve-test study: the
-        # question's own subject, from whichever study measured it (a subject of magbot's: "was that idea
-        # tested in people?" moves nowhere)
+        # "what about the blood sugar side, does it bring sugar down?" after the nerve-test study, or "and for
+        # diabetics?" after the back pain trial: the question's own subject, from whichever study measured it
+        # (a subject of magbot's: "was that idea tested in people?" moves nowhere)
         named, prior, fixed, query_vector = frozenset(), (), own_fixed, vector
         extra = thesaurus.expansions(without_excluded(fixed))
         query = fixed + (" " + " ".join(extra) if extra else "")
@@ -628,6 +633,22 @@ _POINTS_AT_STUDY = re.compile(
 )
 # A follow-up about the people of the study in hand ("did their pain go down too?") stays with it.
 _ITS_PEOPLE = re.compile(r"\b(they|them|their|those people|the patients|the people)\b", re.IGNORECASE)
+
+
+# A follow-up asking whether what the study in hand did was or would be done for others ("would that ever be done
+# for people with diabetes?", "has this been tried in diabetics?"): still about that study.
+_THAT_DONE = re.compile(r"\b(would|could|can|will|has|have|is|was|were)\s+(that|this)\s+(ever\s+)?(be|been)\b", re.I)
+
+
+def _other_people(question: str, kept: str, res: Resources, thesaurus: Thesaurus) -> bool:
+    """Whether a follow-up names, in its own words, people with a condition some study studied and the
+    conversation's study did not ("ok and how about for diabetics, anything on their nerves?" after the back
+    pain trial), without pointing at that study ("was that one in diabetics?")."""
+    if _POINTS_AT_STUDY.search(question) or _THAT_DONE.search(question):
+        return False
+    said = set(search_terms(thesaurus.without_phrases(without_excluded(question))))
+    studied = {sid for sid, conditions in res.conditions.items() if any(c and c <= said for c in conditions)}
+    return bool(studied) and kept not in studied
 
 
 def _moves_on(question: str, kept: str, measured: dict[str, frozenset[str]], thesaurus: Thesaurus) -> bool:
