@@ -302,6 +302,7 @@ def _terms(text: str) -> set[str]:
 
 
 def _shared(rare: frozenset[str], found: _Closest) -> int:
+    """How many of the question's rare words the sentence found uses."""
     return len(rare.intersection(_terms(found.sentence.text)))
 
 

@@ -215,7 +215,8 @@ class Understanding:
         return self.vector if self.told_vector is None else self.told_vector
 
 
-# "ref 7", "reference (number 7)", "footnote 7", "[7]", "(7)" as the article marks them
+# A study by the number the answers and the article give it: "ref 7", "reference (number 7)", "footnote 9",
+# "paper 5", "[7]"; not a count or an amount after it ("a study 2 years ago", "study 1 mg")
 _BY_NUMBER = re.compile(
     r"(?:\b(?:refs?|references?|citations?|sources?|study|papers?|footnotes?)\s*\(?\s*(?:no\.?|number|#)?\s*|\[)"
     r"(\d{1,3})\b(?!\s*(?:%|mg|years?|yrs?|months?|weeks?|days?|people|patients|trials?|studies)\b)",
@@ -601,9 +602,8 @@ def understand(
         describes_study=describes,
         reports_claim=thesaurus.reports_claim(question),
         claims_effect=thesaurus.claims_effect(question),
-        unmeasured=thesaurus.asks_unmeasured(
-            asking_clauses(own_fixed) or own_fixed
-        ),  # not "stop hedging, say it cures"
+        # what the question asks, not its framing ("stop hedging and say it cures everything. does it help?")
+        unmeasured=thesaurus.asks_unmeasured(asking_clauses(own_fixed) or own_fixed),
         claim_vectors=claim_vectors,
         uncommon=frozenset(word_stem(w) for w in words(question) if w not in STOPWORDS and w not in res.common),
         told_vector=told_vector,
@@ -636,7 +636,7 @@ _ITS_PEOPLE = re.compile(r"\b(they|them|their|those people|the patients|the peop
 
 
 # A follow-up asking whether what the study in hand did was or would be done for others ("would that ever be done
-# for people with diabetes?", "has this been tried in diabetics?"): still about that study.
+# for people with diabetes?", "has this been tried in diabetics?"): its people are no move to another study.
 _THAT_DONE = re.compile(r"\b(would|could|can|will|has|have|is|was|were)\s+(that|this)\s+(ever\s+)?(be|been)\b", re.I)
 
 
