@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -142,13 +142,10 @@ class Thesaurus:
         """Whether ``text`` asks for an effect no study here measured ("can it reverse my neuropathy?"), not
         said to be absent ("it's not getting worse, just always there")."""
         padded = _padded(text)
-        for w in self.unmeasured_words:
-            start = padded.find(f" {w} ")
-            while start >= 0:
-                if not _NEGATIONS.intersection(padded[:start].split()[-3:]):
-                    return True
-                start = padded.find(f" {w} ", start + 1)
-        return False
+        return any(
+            not _NEGATIONS.intersection(padded[:start].split()[-3:])
+            for start in _said_at(padded, self.unmeasured_words)
+        )
 
     def reports_claim(self, text: str) -> bool:
         """Whether ``text`` passes on something read or heard ("apparently ...", "I read that ...")."""
@@ -172,13 +169,7 @@ class Thesaurus:
         """Whether ``text`` speaks of the article, other than to rule it out ("actual science, not wellness
         blogs", "rather than that site")."""
         padded = _padded(text)
-        for w in self.article_words:
-            start = padded.find(f" {w} ")
-            while start >= 0:
-                if not _RULED_OUT.search(padded[:start][-30:]):
-                    return True
-                start = padded.find(f" {w} ", start + 1)
-        return False
+        return any(not _RULED_OUT.search(padded[:start][-30:]) for start in _said_at(padded, self.article_words))
 
     def pointed_levels(self, text: str) -> frozenset[str]:
         """The kinds of study ``text`` points at with a determiner ("the rat study", "that sugar meta thing",
@@ -308,6 +299,15 @@ _THIRD_PERSON_OWNER = re.compile(r" (?:his|her) (?=\S)")
 
 # Words that deny what follows within three words ("not getting worse", "never got worse").
 _NEGATIONS = frozenset({"not", "no", "never", "nor", "isnt", "isn't", "wasnt", "wasn't", "hasnt", "hasn't", "without"})
+
+
+def _said_at(padded: str, phrases: Iterable[str]) -> Iterator[int]:
+    """Where in a space-padded text each of ``phrases`` is said, as a whole word or phrase."""
+    for phrase in phrases:
+        start = padded.find(f" {phrase} ")
+        while start >= 0:
+            yield start
+            start = padded.find(f" {phrase} ", start + 1)
 
 
 def _padded(text: str) -> str:

@@ -14,7 +14,7 @@ from magbot._models import Chunk, Finding, Hit, Source
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Bank
 from magbot.stages.retrieve import KeywordIndex
-from magbot.stages.understand import Understanding
+from magbot.stages.understand import Understanding, condition_stems
 from magbot.text import search_terms
 
 __all__ = [
@@ -70,9 +70,7 @@ class FindingIndex:
                     sources += list(sentence.supports)
                     rows += [vec] * len(sentence.supports)
         matrix = np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
-        conditions = {
-            src.id: tuple(frozenset(search_terms(c)) for c in src.studied_in) for src, _, _ in items if src.studied_in
-        }
+        conditions = condition_stems(src for src, _, _ in items)
         texts: dict[str, list[str]] = {}
         for src, _, finding in items:
             texts.setdefault(src.id, [src.body]).append(finding.text)

@@ -311,7 +311,7 @@ def _rare_terms(u: Understanding, article: Source | None) -> frozenset[str]:
     if article is None or not u.uncommon:
         return frozenset()
     counts = _sentence_counts(article.body)
-    return frozenset(t for t in u.uncommon if 0 < counts[t] <= RARE_IN_ARTICLE and not any(ch.isdigit() for ch in t))
+    return frozenset(t for t in u.uncommon if 0 < counts[t] <= RARE_IN_ARTICLE)
 
 
 def _explanation(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -54,7 +54,15 @@ from magbot.text import (
     words,
 )
 
-__all__ = ["Resources", "Understanding", "build_resources", "named_sources", "outcome_terms", "understand"]
+__all__ = [
+    "Resources",
+    "Understanding",
+    "build_resources",
+    "condition_stems",
+    "named_sources",
+    "outcome_terms",
+    "understand",
+]
 
 _FOLLOW_UP = re.compile(
     r"^(and|but|so|also|what about|how about|why|how long|how many|how much|was|were|is that|did (it|they|that)"
@@ -137,6 +145,12 @@ def outcome_terms(sources: Sequence[Source], expansions: Callable[[str], list[st
     return {sid: frozenset(mine - common) for sid, mine in terms.items()}
 
 
+def condition_stems(sources: Iterable[Source]) -> dict[str, tuple[frozenset[str], ...]]:
+    """Each study's conditions of those studied (``studied_in``), each as the stems a question must hold to
+    name it; studies with none are left out."""
+    return {s.id: tuple(frozenset(search_terms(c)) for c in s.studied_in) for s in sources if s.studied_in}
+
+
 def build_resources(kb: KnowledgeBase, banks: Banks, cache_dir: Path | None = None) -> Resources:
     meta = [" ".join([s.title, *s.authors, *s.aliases, s.journal or "", s.study_type or ""]) for s in kb.sources]
     finding_text = [f.text + " " + f.outcome for s in kb.sources for f in s.findings]
@@ -157,7 +171,7 @@ def build_resources(kb: KnowledgeBase, banks: Banks, cache_dir: Path | None = No
         subjects=SubjectModel(banks, cache_dir),
         intents=IntentModel(banks),
         measured=outcome_terms(kb.sources, banks.thesaurus.expansions),
-        conditions={src.id: tuple(frozenset(search_terms(c)) for c in src.studied_in) for src in kb.sources},
+        conditions=condition_stems(kb.sources),
         article_words=f" {plain(' '.join(s.body for s in kb.sources if s.kind == 'article'))} ",
     )
 
@@ -201,8 +215,8 @@ class Understanding:
     # embeddings of what the question passes on as claimed ("the blog says X, true?": X), to match the article's
     # sentences to the claim itself rather than to the whole question
     claim_vectors: tuple[np.ndarray, ...] = ()
-    # the question's words that are not everyday English ("NMDA", "sciatic"), as search terms: they say what it
-    # is about more surely than the embedding of the whole question does
+    # the question's words that are neither everyday English nor figures ("NMDA", "sciatic"), as search terms:
+    # they say what it is about more surely than the embedding of the whole question does
     uncommon: frozenset[str] = frozenset()
     # asks for an effect no study here measured ("can it reverse my neuropathy?"; ``unmeasured_words``)
     unmeasured: bool = False
@@ -605,7 +619,11 @@ def understand(
         # what the question asks, not its framing ("stop hedging and say it cures everything. does it help?")
         unmeasured=thesaurus.asks_unmeasured(asking_clauses(own_fixed) or own_fixed),
         claim_vectors=claim_vectors,
-        uncommon=frozenset(word_stem(w) for w in words(question) if w not in STOPWORDS and w not in res.common),
+        uncommon=frozenset(
+            word_stem(w)
+            for w in words(question)
+            if w not in STOPWORDS and w not in res.common and not any(ch.isdigit() for ch in w)
+        ),
         told_vector=told_vector,
         social=social,
         compared=compared,
