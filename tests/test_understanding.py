@@ -1255,3 +1255,30 @@ def test_the_article_judged_as_a_whole_gets_the_evidence_it_rests_on_not_its_own
         "the blog says diabetics with low blood magnesium have worse nerve function, is that overselling it?"
     )
     assert claim.status == "answered" and "ref-5" in [c.id for c in claim.citations]
+
+
+def test_the_first_part_of_a_hyphened_outcome_names_no_outcome(bot: Magbot) -> None:
+    # the back pain trial measured "lower-back movement": "lower my risk of diabetes" does not ask about it
+    answer = bot.ask("is magnesium any good to lower my risk of diabetes")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-1"
+    assert "back pain" not in answer.bottom_line
+
+
+def test_a_follow_up_asking_whether_taking_it_works_leaves_a_review_for_a_trial(bot: Magbot) -> None:
+    # a review adds no data: whether supplements bring blood sugar down is answered from the meta-analysis
+    first, last = converse(
+        bot,
+        "why are people with diabetes often short of magnesium",
+        "would taking supplements bring blood sugar down then?",
+    )
+    assert first.citations[0].id == "ref-2"
+    assert last.status == "answered" and last.citations[0].id == "ref-1"
+    # ... but asking what the review says stays with it
+    *_, same = converse(bot, "what was the Gröber review about", "does it mention neuropathy at all?")
+    assert same.citations[0].id == "ref-6"
+
+
+def test_what_about_real_people_after_an_animal_answer_asks_for_evidence_in_people(bot: Magbot) -> None:
+    first, last = converse(bot, "can magnesium help crushed nerves heal", "sure, but what about real people, not mice?")
+    assert first.citations[0].id in {"ref-8", "ref-9"}
+    assert last.status == "answered" and last.citations[0].id == "ref-4"

@@ -210,14 +210,16 @@ class Thesaurus:
         keys = sorted(self.synonyms, key=lambda k: -len(k.split()))
         return tuple((k, " ".join(word_stem(w) for w in k.split()), self.synonyms[k]) for k in keys)
 
-    def expansions(self, text: str) -> list[str]:
+    def expansions(self, text: str, phrases_only: bool = False) -> list[str]:
         """Source words for the lay words and phrases found in ``text`` (whole words, in any word form:
-        "infusions" finds "infusion"). A phrase's words are not read again on their own: "a sugar pill" is a
-        placebo, not sugar."""
+        "infusions" finds "infusion"); with ``phrases_only``, for its phrases alone. A phrase's words are not
+        read again on their own: "a sugar pill" is a placebo, not sugar."""
         padded = _padded(text)
         stemmed = f" {' '.join(word_stem(w) for w in _plain_words(text))} "
         out: list[str] = []
         for key, key_stems, values in self._longest_first:
+            if phrases_only and " " not in key:
+                continue
             if f" {key} " in padded or f" {key_stems} " in stemmed:
                 out.extend(v for v in values if v not in out)
                 if " " in key:  # a phrase: its words are not read again

@@ -68,7 +68,8 @@ _FOLLOW_UP = re.compile(
     r"^(and|but|so|also|what about|how about|why|how long|how many|how much|was|were|is that|did (it|they|that)"
     r"|does (it|that|this)|which|ok|okay|right|really)\b|\b(it|its|that|this|they|them|those|these|the same|there|he"
     r"|she|the study|the trial|the review|that study|this study|that trial|that one|this one)\b"
-    r"|\bthen\W*$",  # "how much should I take then?"
+    r"|\bthen\W*$"  # "how much should I take then?"
+    r"|\b(what|how) about\b",  # after a word or two: "fine but what about real people?"
     re.IGNORECASE,
 )
 _MARKER = re.compile(r"\[([A-Za-z0-9-]+)\]")
@@ -122,6 +123,9 @@ class Resources:
     article_words: str = ""  # the article's text as plain words, space-padded (to find quotations in it)
 
 
+_MODIFIER = re.compile(r"\b\w+-(?=\w)")  # "lower-" of "lower-back"
+
+
 def outcome_terms(sources: Sequence[Source], expansions: Callable[[str], list[str]]) -> dict[str, frozenset[str]]:
     """Each study's words for what it measured (its findings' outcomes), and the source words the thesaurus
     gives for them (as a question's lay words get theirs: "regrowth" and "grow back" meet at "regeneration").
@@ -132,8 +136,11 @@ def outcome_terms(sources: Sequence[Source], expansions: Callable[[str], list[st
     for source in sources:
         for finding in source.findings:
             if finding.result != "limits":
+                # a hyphened word's first part says which kind ("lower-back movement": movement of the back),
+                # not what was measured: "can it lower my risk" does not ask about back movement
+                heads = _MODIFIER.sub("", finding.outcome)
+                terms.setdefault(source.id, set()).update(search_terms(heads))
                 outcome = finding.outcome.replace("-", " ")
-                terms.setdefault(source.id, set()).update(search_terms(outcome))
                 extra.setdefault(source.id, set()).update(search_terms(" ".join(expansions(outcome))))
     # a source word that is another study's own outcome word is not added ("low back pain" does not make the
     # back pain trial a study of *low* magnesium)
@@ -427,6 +434,7 @@ class IntentModel:
 # it in people?").
 _IN_PEOPLE = re.compile(
     r"\b(in|on|with) (actual |real |living )?(humans?|people|patients)\b"
+    r"|\babout (actual |real |living )?(humans?|people|patients)\b(?! (with|who|that|having)\b)"
     r"|\bhuman (studies|study|trials?|evidence|data)\b",
     re.IGNORECASE,
 )
@@ -482,7 +490,8 @@ def understand(
         # "rats" there is one of two answers asked about, not a new study named; a study named before the
         # alternatives is the one asked about ("was that tested in the back pain patients or just theory?")
         named_now = named_sources(question[: weighs.start(2)], res.kb, thesaurus)
-    levels = thesaurus.research_in(question)[1] if follow_up else frozenset()
+    # the kinds of study asked about, less those ruled out ("in people, not animals" asks for no animal study)
+    levels = thesaurus.research_in(without_excluded(question))[1] if follow_up else frozenset()
     earlier = [*_named_earlier(history, res.kb, thesaurus), *prior]  # the conversation's studies, latest first
     # "does that review mention it?" is the conversation's review; "is there one where they fed them instead?"
     # asks for another one
@@ -546,7 +555,7 @@ def understand(
     if (
         kept
         and (
-            (intent in _ASKS_FOR_EVIDENCE and _moves_on(own_fixed, kept, res.measured, thesaurus))
+            (intent in _ASKS_FOR_EVIDENCE and _moves_on(own_fixed, kept, res, intent == "works"))
             or _other_people(own_fixed, kept, res, thesaurus)
         )
         and on_topic(own_fixed, common=res.common)
@@ -646,6 +655,7 @@ _IMPLIES = re.compile(r"\b(does|did|would|do) (that|this|it|they) (mean|show(?! 
 # A follow-up that points at the study in hand ("anything in it about pain?", "is that one any good as evidence?").
 _POINTS_AT_STUDY = re.compile(
     r"\bin (it|that|this)\b|\b(that|this|the) (one|study|trial|review|paper)\b|\bas evidence\b"
+    r"|\b(it|that|this|they) (says?|said|mentions?|covers?|talks? about|discuss(es)?)\b"  # what the document says
     rf"|{_IMPLIES.pattern}",  # what it implies
     re.IGNORECASE,
 )
@@ -669,16 +679,39 @@ def _other_people(question: str, kept: str, res: Resources, thesaurus: Thesaurus
     return bool(studied) and kept not in studied
 
 
-def _moves_on(question: str, kept: str, measured: dict[str, frozenset[str]], thesaurus: Thesaurus) -> bool:
+# Magnesium given (what a trial does), not a level of it ("does taking it lower blood sugar?", not "does being low
+# make insulin work worse?").
+_GIVEN = re.compile(
+    r"\b(take|takes|taking|took|supplement\w*|pills?|tablets?|capsules?|doses?|dosing|drips?|infusions?|injections?)\b",
+    re.IGNORECASE,
+)
+
+
+def _moves_on(question: str, kept: str, res: Resources, works: bool) -> bool:
     """Whether a follow-up asking for evidence names, in its own words, an outcome some study measured that the
-    conversation's study did not ("and does it bring sugar down?" after the nerve-test study), without pointing
-    at that study or its people ("anything in it about pain?", "did their pain ease?")."""
-    if _ITS_PEOPLE.search(question):
+    conversation's study did not ("and does it bring sugar down?" after the nerve-test study), or, asking
+    whether magnesium works, one that a study giving it to people measured when the conversation's study is a
+    review, which adds no data of its own ("does taking it lower blood sugar then?" after the diabetes review),
+    without pointing at that study or its people ("anything in it about pain?", "did their pain ease?")."""
+    if _ITS_PEOPLE.search(question) or _POINTS_AT_STUDY.search(question):
         return False
-    text = thesaurus.without_phrases(without_excluded(question))  # its own words: "pills" names no outcome
-    every = {t for terms in measured.values() for t in terms}
+    # its own words, and the source words for its lay phrases ("blood sugar": glucose); a lay word alone names
+    # no outcome ("pills" is no supplement study's outcome)
+    thesaurus, asked = res.banks.thesaurus, _GIVEN.sub(" ", without_excluded(question))  # what is given: no outcome
+    text = f"{thesaurus.without_phrases(asked)} {' '.join(thesaurus.expansions(asked, phrases_only=True))}"
+    every = {t for terms in res.measured.values() for t in terms}
     named = set(search_terms(text)) & every
-    return bool(named) and not named <= measured.get(kept, frozenset()) and not _POINTS_AT_STUDY.search(question)
+    if not named:
+        return False
+    if not named <= res.measured.get(kept, frozenset()):
+        return True
+    tested = [s for s in res.kb.sources if s.evidence_level in ("meta-analysis", "rct")]
+    return (
+        works
+        and bool(_GIVEN.search(question))
+        and res.kb.by_id[kept].evidence_level == "review"
+        and any(named <= res.measured.get(s.id, frozenset()) for s in tested)
+    )
 
 
 # Intents that check a claim, which a quotation of the article makes a question about the article's claim.
