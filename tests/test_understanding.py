@@ -5,16 +5,19 @@ conversations and input repair. Real model, real index."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from magbot import Answer, KnowledgeError, Magbot, Turn
 from magbot.index.chunking import split_sentences
+from magbot.index.embed import Embedder
 from magbot.index.ingest import load_knowledge
 from magbot.stages.banks import load_thesaurus
 from magbot.stages.safety import with_its_subject
-from magbot.stages.understand import named_sources
+from magbot.stages.understand import named_sources, understand
 
 from .conftest import KNOWLEDGE
 from .test_answers import MARKER, assert_contract
@@ -1282,3 +1285,28 @@ def test_what_about_real_people_after_an_animal_answer_asks_for_evidence_in_peop
     first, last = converse(bot, "can magnesium help crushed nerves heal", "sure, but what about real people, not mice?")
     assert first.citations[0].id in {"ref-8", "ref-9"}
     assert last.status == "answered" and last.citations[0].id == "ref-4"
+
+
+def test_everyday_words_are_judged_ahead_as_the_model_judges_them(
+    bot: Magbot, embedder: Embedder, model_cache: Path
+) -> None:
+    ready = bot._ready
+    assert ready is not None
+    subjects = ready.resources.subjects
+    assert len(subjects.known) > 10_000 and list(model_cache.glob("subject-words-*.txt"))
+    sample = sorted(subjects.known)[::300]
+    assert subjects.is_subject(embedder.embed(sample)) == [subjects.known[w] for w in sample]
+    calls: list[list[str]] = []
+
+    def counting(texts: Sequence[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return embedder.embed(texts)
+
+    # everyday words need no run of the model: the question alone is embedded, and they are still subjects
+    question = "can magnesium help my tennis elbow"
+    understood = understand(question, [], ready.resources, counting)
+    assert calls == [[question]] and set(understood.uncovered) == {"tennis", "elbow"}
+    # a word outside the table is judged with the question, in the same call
+    calls.clear()
+    assert understand("magnesium for my gout?", [], ready.resources, counting).uncovered == ("gout",)
+    assert calls == [["magnesium for my gout?", "gout"]]

@@ -146,7 +146,9 @@ class Magbot:
             if asked
             else np.zeros((0, 384), dtype=np.float32),
         )
-        resources = build_resources(kb, banks, cache)
+        resources = build_resources(
+            kb, banks, cache, embed=self.embedder.embed, model=self.embedder.name, table_dir=self.embedder.cache_dir
+        )
         vectors = store.sentence_vectors()
         vectors.update({f"finding:{s.id}#{i}": v for (s, i, _), v in zip(items, finding_vectors, strict=True)})
         return _Ready(

@@ -159,6 +159,10 @@ class CommonWords:
             return False
         return zipf(word) >= KNOWN_WORD_ZIPF
 
+    def most_common(self, count: int) -> list[str]:
+        """The ``count`` commonest words, commonest first (ties alphabetical)."""
+        return sorted(self._known, key=lambda w: (-self._known[w], w))[:count]
+
     @classmethod
     def load(cls, cache_dir: Path | None) -> CommonWords:
         from importlib.metadata import version

@@ -23,7 +23,16 @@ if TYPE_CHECKING:
     from magbot.stages.banks import Thesaurus
     from magbot.stages.understand import Resources
 
-__all__ = ["asked_outcome", "asked_part", "form_only", "points_back", "safety_topic", "story_only", "unknown_words"]
+__all__ = [
+    "asked_outcome",
+    "asked_part",
+    "form_only",
+    "judged_by_meaning",
+    "points_back",
+    "safety_topic",
+    "story_only",
+    "unknown_words",
+]
 
 
 def _verb_or_adverb(word: str) -> bool:
@@ -107,6 +116,12 @@ _SIMILE = re.compile(
 def _without_similes(text: str) -> str:
     """``text`` less its comparisons, unless one speaks of magnesium ("I feel like magnesium helps")."""
     return _SIMILE.sub(lambda m: m.group(0) if NAMES_MAGNESIUM.search(m.group(0)) else " ", text)
+
+
+def judged_by_meaning(word: str) -> bool:
+    """Whether a word the knowledge files never use could be a subject, whatever the question: not a
+    stopword, a short word or an inflected verb or adverb (``unknown_words`` passes only such words on)."""
+    return word.isalpha() and len(word) >= 3 and word not in STOPWORDS and not _verb_or_adverb(word)
 
 
 def unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:

@@ -10,8 +10,9 @@ Everything here works from the meaning of the question and from data people can 
   of ``knowledge/understanding/thesaurus.yaml`` and for word forms (Snowball stems). Whether a word the
   knowledge never uses is a *subject* ("gabapentin", "turmeric", "chemo") or *chat* ("reckon", "legit")
   is learnt from the examples in ``knowledge/understanding/words.yaml`` (a logistic regression on the
-  words' embeddings). Safety topics (medicines, side effects, pregnancy, children, kidneys, stopping a
-  medicine) are covered only by a study finding about safety. The word-level checks, and what belongs to
+  words' embeddings, in ``subjects.py``, with the verdicts on everyday words worked out ahead). Safety
+  topics (medicines, side effects, pregnancy, children, kidneys, stopping a medicine) are covered only by a
+  study finding about safety. The word-level checks, and what belongs to
   the story around a question rather than to what it asks, are in ``coverage.py``.
 """
 
@@ -29,7 +30,7 @@ import numpy as np
 
 from magbot._models import Source, Turn
 from magbot.index.ingest import KnowledgeBase
-from magbot.stages.banks import DETERMINERS, Banks, Thesaurus, fit_cached
+from magbot.stages.banks import DETERMINERS, Banks, Thesaurus
 from magbot.stages.coverage import (
     asked_outcome,
     asked_part,
@@ -41,6 +42,7 @@ from magbot.stages.coverage import (
     unknown_words,
 )
 from magbot.stages.safety import asking_clauses, clauses, on_topic, with_its_subject
+from magbot.stages.subjects import SubjectModel
 from magbot.text import (
     STOPWORDS,
     CommonWords,
@@ -75,33 +77,6 @@ _FOLLOW_UP = re.compile(
 _MARKER = re.compile(r"\[([A-Za-z0-9-]+)\]")
 # "was that study in people or rats?": a follow-up that weighs alternatives about the study in hand
 _WEIGHS = re.compile(r"\b(that|this|it|they|the same)\b.*\b(or|versus|vs)\b", re.IGNORECASE)
-
-
-class SubjectModel:
-    """P(a word names a subject rather than chat), from the labelled words in ``words.yaml``.
-
-    A logistic regression (scikit-learn) fitted once per set of examples; its weights are cached, and
-    predicting is one dot product.
-    """
-
-    def __init__(self, banks: Banks, cache_dir: Path | None = None) -> None:
-        bank = banks.words
-        labels = np.array([lab == "subject" for lab in bank.labels])
-
-        def fit() -> dict[str, np.ndarray]:
-            from sklearn.linear_model import LogisticRegression
-
-            model = LogisticRegression(max_iter=2000).fit(bank.vectors, labels)
-            return {"coef": model.coef_[0], "intercept": model.intercept_}
-
-        params = fit_cached("subject", [bank.vectors, labels], fit, cache_dir)
-        self._coef = params["coef"].astype(np.float64)
-        self._intercept = float(params["intercept"][0])
-
-    def is_subject(self, vectors: np.ndarray) -> list[bool]:
-        if not len(vectors):
-            return []
-        return [bool(z >= 0.0) for z in vectors.astype(np.float64) @ self._coef + self._intercept]
 
 
 @dataclass(frozen=True)
@@ -158,7 +133,17 @@ def condition_stems(sources: Iterable[Source]) -> dict[str, tuple[frozenset[str]
     return {s.id: tuple(frozenset(search_terms(c)) for c in s.studied_in) for s in sources if s.studied_in}
 
 
-def build_resources(kb: KnowledgeBase, banks: Banks, cache_dir: Path | None = None) -> Resources:
+def build_resources(
+    kb: KnowledgeBase,
+    banks: Banks,
+    cache_dir: Path | None = None,
+    *,
+    embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+    model: str = "",
+    table_dir: Path | None = None,
+) -> Resources:
+    """What understanding needs; with ``embed``, the verdicts on common words are worked out (or read from
+    ``table_dir``) too (``SubjectModel``)."""
     meta = [" ".join([s.title, *s.authors, *s.aliases, s.journal or "", s.study_type or ""]) for s in kb.sources]
     finding_text = [f.text + " " + f.outcome for s in kb.sources for f in s.findings]
     every = " ".join([s.body for s in kb.sources] + meta + finding_text)
@@ -175,7 +160,7 @@ def build_resources(kb: KnowledgeBase, banks: Banks, cache_dir: Path | None = No
         stems=frozenset(word_stem(w) for w in all_words | asked),
         study_stems=frozenset(word_stem(w) for w in words(studies)),
         study_text=f" {' '.join(words(studies))} ",
-        subjects=SubjectModel(banks, cache_dir),
+        subjects=SubjectModel(banks, cache_dir, embed=embed, model=model, common=common, table_dir=table_dir),
         intents=IntentModel(banks),
         measured=outcome_terms(kb.sources, banks.thesaurus.expansions),
         conditions=condition_stems(kb.sources),
@@ -539,7 +524,8 @@ def understand(
     told = with_its_subject(question) if follow_up else question
     extra_told = [told] if told != question else []
     # one call to the model for everything this question needs
-    vectors = embed([*own, *unknown, *reported, *extra_told])
+    to_judge = [w for w in unknown if w not in res.subjects.known]  # everyday words were judged ahead
+    vectors = embed([*own, *to_judge, *reported, *extra_told])
     told_vector = vectors[-1] if extra_told else None
     vectors = vectors[: len(vectors) - len(extra_told)]
     claim_vectors = tuple(vectors[len(vectors) - len(reported) :]) if reported else ()
@@ -566,7 +552,8 @@ def understand(
         named, prior, fixed, query_vector = frozenset(), (), own_fixed, vector
         extra = thesaurus.expansions(without_excluded(fixed))
         query = fixed + (" " + " ".join(extra) if extra else "")
-    verdicts = res.subjects.is_subject(vectors[len(own) :])
+    judged = dict(zip(to_judge, res.subjects.is_subject(vectors[len(own) :]), strict=True))
+    verdicts = [res.subjects.known[w] if w in res.subjects.known else judged[w] for w in unknown]
     wanted = asked_outcome(question, thesaurus.outcome_words)
     subjects = (*names, *(w for w, yes in zip(unknown, verdicts, strict=True) if yes or w == wanted))
     mentioned: tuple[str, ...] = ()
