@@ -29,8 +29,10 @@ __all__ = ["WORD_TABLE_SIZE", "SubjectModel"]
 # The unknown words of typed questions are mostly everyday ones; on the benchmark's 300 typed questions the
 # commonest 10,000 cover 75% of them and leave every unknown word of 51% of the questions that have any in the
 # table, 20,000 cover 88% and 72%, 50,000 cover 95% and 88%. Judging costs about 0.7 ms a word on 2 CPUs, once
-# per model cache: 20,000 (some 14,000 left after ``judged_by_meaning``) is about 10 s.
+# per model cache: 20,000 (some 16,000 left after ``judged_by_meaning``) is about 15 s.
 WORD_TABLE_SIZE = 20_000
+# Change when which words are judged changes (``judged_by_meaning``, the word list): the file's name follows it.
+TABLE_RECIPE = "common-words-v1"
 
 
 class SubjectModel:
@@ -76,18 +78,20 @@ class SubjectModel:
     def _table(
         self, embed: Callable[[Sequence[str]], np.ndarray], model: str, common: CommonWords, table_dir: Path
     ) -> dict[str, bool]:
-        candidates = [w for w in common.most_common(WORD_TABLE_SIZE) if judged_by_meaning(w)]
-        digest = hashlib.sha256(
-            "\0".join([model, self._coef.tobytes().hex(), repr(self._intercept), *candidates]).encode()
-        ).hexdigest()[:20]
+        from importlib.metadata import version
+
+        # named by what makes it, so a start that finds it reads a file and works nothing out
+        made_by = [TABLE_RECIPE, str(WORD_TABLE_SIZE), version("wordfreq"), model, self._coef.tobytes().hex()]
+        digest = hashlib.sha256("\0".join([*made_by, repr(self._intercept)]).encode()).hexdigest()[:20]
         path = table_dir / f"subject-words-{digest}.txt"
         try:
             lines = path.read_text(encoding="utf-8").split("\n")
             return {w: flag == "1" for flag, _, w in (line.partition(" ") for line in lines if line)}
         except OSError:
             pass
+        candidates = [w for w in common.most_common(WORD_TABLE_SIZE) if judged_by_meaning(w)]
         started = time.monotonic()
-        log.info("judging the %d commonest English words once (about 10 s on 2 CPUs): %s", len(candidates), path)
+        log.info("judging the %d commonest English words once (about 15 s on 2 CPUs): %s", len(candidates), path)
         verdicts = self.is_subject(embed(candidates))
         lines = [f"{int(v)} {w}" for w, v in zip(candidates, verdicts, strict=True)]
         write_cache(path, "\n".join(lines), "word verdicts")
