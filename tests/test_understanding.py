@@ -1310,3 +1310,14 @@ def test_everyday_words_are_judged_ahead_as_the_model_judges_them(
     calls.clear()
     assert understand("magnesium for my gout?", [], ready.resources, counting).uncovered == ("gout",)
     assert calls == [["magnesium for my gout?", "gout"]]
+
+
+def test_a_follow_up_about_an_outcome_the_study_in_hand_never_measured_moves(bot: Magbot) -> None:
+    # the diabetes review is about blood sugar and insulin; only the nerve-test study measured nerves
+    for follow_up in (
+        "right, and does being low in it harm the nerves?",
+        "does running low on it do anything to your nerves?",
+    ):
+        first, last = converse(bot, "is magnesium deficiency common in type 2 diabetes", follow_up)
+        assert first.citations[0].id == "ref-2"
+        assert last.status == "answered" and last.citations[0].id == "ref-5", follow_up

@@ -93,6 +93,7 @@ class Resources:
     subjects: SubjectModel
     intents: IntentModel
     measured: dict[str, frozenset[str]] = field(default_factory=dict)  # each study's words for what it measured
+    outcomes: dict[str, frozenset[str]] = field(default_factory=dict)  # ... and all its outcomes' words
     # each study's conditions of those studied (``studied_in``), each as the stems a question must hold to name it
     conditions: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
     article_words: str = ""  # the article's text as plain words, space-padded (to find quotations in it)
@@ -101,11 +102,14 @@ class Resources:
 _MODIFIER = re.compile(r"\b\w+-(?=\w)")  # "lower-" of "lower-back"
 
 
-def outcome_terms(sources: Sequence[Source], expansions: Callable[[str], list[str]]) -> dict[str, frozenset[str]]:
+def outcome_terms(
+    sources: Sequence[Source], expansions: Callable[[str], list[str]], every: bool = False
+) -> dict[str, frozenset[str]]:
     """Each study's words for what it measured (its findings' outcomes), and the source words the thesaurus
     gives for them (as a question's lay words get theirs: "regrowth" and "grow back" meet at "regeneration").
     Magnesium, what was given, is no outcome, and a word in the outcomes of half the studies or more ("nerve")
-    tells none of them apart."""
+    tells none of them apart. With ``every``, all the outcomes' words, for telling one study from another:
+    "nerves" tells the nerve-test study from the blood-sugar ones."""
     terms: dict[str, set[str]] = {}
     extra: dict[str, set[str]] = {}
     for source in sources:
@@ -113,7 +117,7 @@ def outcome_terms(sources: Sequence[Source], expansions: Callable[[str], list[st
             if finding.result != "limits":
                 # a hyphened word's first part says which kind ("lower-back movement": movement of the back),
                 # not what was measured: "can it lower my risk" does not ask about back movement
-                heads = _MODIFIER.sub("", finding.outcome)
+                heads = finding.outcome.replace("-", " ") if every else _MODIFIER.sub("", finding.outcome)
                 terms.setdefault(source.id, set()).update(search_terms(heads))
                 outcome = finding.outcome.replace("-", " ")
                 extra.setdefault(source.id, set()).update(search_terms(" ".join(expansions(outcome))))
@@ -123,7 +127,7 @@ def outcome_terms(sources: Sequence[Source], expansions: Callable[[str], list[st
     for sid, added in extra.items():
         terms[sid] |= added - {t for other, mine in own.items() if other != sid for t in mine}
     counts = Counter(t for mine in terms.values() for t in mine)
-    common = {t for t, n in counts.items() if n * 2 >= len(terms)} | {word_stem("magnesium")}
+    common = {t for t, n in counts.items() if n * 2 >= len(terms) and not every} | {word_stem("magnesium")}
     return {sid: frozenset(mine - common) for sid, mine in terms.items()}
 
 
@@ -163,6 +167,7 @@ def build_resources(
         subjects=SubjectModel(banks, cache_dir, embed=embed, model=model, common=common, table_dir=table_dir),
         intents=IntentModel(banks),
         measured=outcome_terms(kb.sources, banks.thesaurus.expansions),
+        outcomes=outcome_terms(kb.sources, banks.thesaurus.expansions, every=True),
         conditions=condition_stems(kb.sources),
         article_words=f" {plain(' '.join(s.body for s in kb.sources if s.kind == 'article'))} ",
     )
@@ -641,7 +646,9 @@ _ASKS_FOR_EVIDENCE = ("works", "strength", "cause", "fact")
 _IMPLIES = re.compile(r"\b(does|did|would|do) (that|this|it|they) (mean|show(?! up)|prove|tell us|suggest)\b", re.I)
 # A follow-up that points at the study in hand ("anything in it about pain?", "is that one any good as evidence?").
 _POINTS_AT_STUDY = re.compile(
-    r"\bin (it|that|this)\b|\b(that|this|the) (one|study|trial|review|paper)\b|\bas evidence\b"
+    # "in it" is the study, but "low in it" is magnesium
+    r"(?<!low )(?<!high )(?<!rich )(?<!short )(?<!deficient )\bin (it|that|this)\b"
+    r"|\b(that|this|the) (one|study|trial|review|paper)\b|\bas evidence\b"
     r"|\b(it|that|this|they) (says?|said|mentions?|covers?|talks? about|discuss(es)?)\b"  # what the document says
     rf"|{_IMPLIES.pattern}",  # what it implies
     re.IGNORECASE,
@@ -686,12 +693,12 @@ def _moves_on(question: str, kept: str, res: Resources, works: bool) -> bool:
     # no outcome ("pills" is no supplement study's outcome)
     thesaurus, asked = res.banks.thesaurus, _GIVEN.sub(" ", without_excluded(question))  # what is given: no outcome
     text = f"{thesaurus.without_phrases(asked)} {' '.join(thesaurus.expansions(asked, phrases_only=True))}"
-    every = {t for terms in res.measured.values() for t in terms}
-    named = set(search_terms(text)) & every
+    said = set(search_terms(text))
+    if said & {t for terms in res.outcomes.values() for t in terms} - res.outcomes.get(kept, frozenset()):
+        return True  # an outcome word the study in hand never measured ("and the nerves?" after a sugar study)
+    named = said & {t for terms in res.measured.values() for t in terms}
     if not named:
         return False
-    if not named <= res.measured.get(kept, frozenset()):
-        return True
     tested = [s for s in res.kb.sources if s.evidence_level in ("meta-analysis", "rct")]
     return (
         works
