@@ -49,6 +49,7 @@ class FindingIndex:
     conditions: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
     # keyword (BM25) search over each study's whole text, for a question's rarer words ("migraine")
     keywords: tuple[tuple[str, ...], KeywordIndex | None] = ((), None)
+    article: tuple[Chunk, ...] = ()  # the article's passages, to find a claim of its own that a question restates
 
     @classmethod
     def build(
@@ -76,7 +77,8 @@ class FindingIndex:
             texts.setdefault(src.id, [src.body]).append(finding.text)
         ids = tuple(texts)
         keywords = (ids, KeywordIndex([" ".join(texts[i]) for i in ids]))
-        return cls(items, finding_vectors, tuple(sources), matrix, asked, measured or {}, conditions, keywords)
+        article = tuple(c for c in chunks if c.source_id == "article")
+        return cls(items, finding_vectors, tuple(sources), matrix, asked, measured or {}, conditions, keywords, article)
 
     def vector_of(self, finding: Finding) -> np.ndarray:
         return np.asarray(self.vectors[next(i for i, (_, _, f) in enumerate(self.items) if f is finding)])

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from magbot._models import EVIDENCE_LABELS, Citation, Finding, FindingOut, Hit, Sentence, Source
+from magbot._models import EVIDENCE_LABELS, Chunk, Citation, Finding, FindingOut, Hit, Sentence, Source
 from magbot.index.chunking import JUDGEMENT_SECTION
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.choose import (
@@ -438,9 +438,12 @@ def _quoted_sentence(u: Understanding, article_hits: Sequence[Hit], vectors: dic
     return None
 
 
-def _restated_claim(u: Understanding, hits: Sequence[Hit], vectors: dict[str, np.ndarray]) -> _ArticleClaim | None:
-    """The article's own claim that a question of fact restates, if it restates one (see ``RESTATED_CLAIM``)."""
-    found = _closest_sentence(u, [h for h in hits if h.chunk.source_id == "article"], vectors, min_chars=25)
+def _restated_claim(u: Understanding, article: Sequence[Chunk], vectors: dict[str, np.ndarray]) -> _ArticleClaim | None:
+    """The article's own claim that a question of fact restates, if it restates one (see ``RESTATED_CLAIM``):
+    among all of the article's sentences, not only those retrieved, the closest to the question or to the
+    claim it passes on ("saw a claim that half of us lack magnesium, true?": "half of us lack magnesium")."""
+    passages = [Hit(c, 0.0, None, None) for c in article]
+    found = _closest_sentence(u, passages, vectors, min_chars=25, probes=(u.query_vector, *u.claim_vectors))
     if found is None or tuple(found.sentence.supports) != ("article",) or found.similarity < RESTATED_CLAIM:
         return None
     if u.follow_up and float(np.dot(u.vector, found.vector)) < RESTATED_CLAIM:
@@ -512,7 +515,7 @@ def compose(
     )
     checks = ("fact", "works", "strength", "cause") if u.reports_claim else ("fact",)
     if u.intent in checks and not u.named and not u.kinds:  # "is it true half of us lack magnesium?"
-        claim = _restated_claim(u, hits, vectors)
+        claim = _restated_claim(u, index.article, vectors)
     article = kb.by_id.get("article")
     # "magnesium cured his sciatica, is that a thing?" asks whether it works, however it is phrased
     intent = "works" if u.intent in ("fact", "cause") and u.claims_effect and not claim else u.intent
