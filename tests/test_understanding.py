@@ -1321,3 +1321,27 @@ def test_a_follow_up_about_an_outcome_the_study_in_hand_never_measured_moves(bot
         first, last = converse(bot, "is magnesium deficiency common in type 2 diabetes", follow_up)
         assert first.citations[0].id == "ref-2"
         assert last.status == "answered" and last.citations[0].id == "ref-5", follow_up
+
+
+def test_a_question_quoting_the_article_is_on_topic_whatever_its_words(bot: Magbot) -> None:
+    answer = bot.ask("who came up with the 'over 300 biochemical reactions' line")
+    assert answer.status == "answered" and answer.citations[0].id == "article"
+    assert "over 300 biochemical reactions" in answer.bottom_line
+
+
+def test_the_first_one_and_either_of_those_refer_to_the_studies_named_before(bot: Magbot) -> None:
+    *_, link = converse(
+        bot,
+        "what did the back pain trial show",
+        "and the nerve test study in diabetics?",
+        "whats the pubmed link for the first one",
+    )
+    assert link.status == "answered" and [c.id for c in link.citations] == ["ref-4"]
+    *_, people = converse(
+        bot,
+        "what did the rat study with the magnesium wire find",
+        "and the mice fed extra magnesium?",
+        "were either of those done on people?",
+    )
+    assert people.status == "answered" and people.citations[0].id in {"ref-8", "ref-9"}
+    assert "not in people" in people.bottom_line

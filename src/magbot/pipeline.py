@@ -310,7 +310,9 @@ def _verdict(u: Understanding, ready: _Ready) -> str:
     """out_of_scope, safety, uncovered or answer: what the understanding means for the reply."""
     # a study asked for in a conversation about the studies is on topic, whatever it is about ("and the one with
     # chemo?")
-    if not (u.named or u.describes_study) and not on_topic(u.query, ready.topic_terms, ready.resources.common):
+    # so is a question quoting the article ("where does 'over 300 biochemical reactions' come from?")
+    on = u.named or u.describes_study or u.quotes
+    if not on and not on_topic(u.query, ready.topic_terms, ready.resources.common):
         return "out_of_scope"
     if u.safety_topic:
         return "safety"

@@ -71,7 +71,8 @@ _FOLLOW_UP = re.compile(
     r"|does (it|that|this)|which|ok|okay|right|really)\b|\b(it|its|that|this|they|them|those|these|the same|there|he"
     r"|she|the study|the trial|the review|that study|this study|that trial|that one|this one)\b"
     r"|\bthen\W*$"  # "how much should I take then?"
-    r"|\b(what|how) about\b",  # after a word or two: "fine but what about real people?"
+    r"|\b(what|how) about\b"  # after a word or two: "fine but what about real people?"
+    r"|\bthe (first|second|last|other|former|latter) (one|study|trial|paper)\b",  # of those named before
     re.IGNORECASE,
 )
 _MARKER = re.compile(r"\[([A-Za-z0-9-]+)\]")
@@ -429,9 +430,14 @@ _IN_PEOPLE = re.compile(
     re.IGNORECASE,
 )
 _ANOTHER = re.compile(r"\b(another|other|instead|different|else)\b", re.IGNORECASE)
-_SAME_ONE = re.compile(r"\b(was|were|is|are|did)\s+(it|that|this|they|those|these)\b", re.IGNORECASE)
+_SAME_ONE = re.compile(
+    r"\b(was|were|is|are|did)\s+((any|either|both|all|each|one) of\s+)?(it|that|this|they|them|those|these)\b",
+    re.IGNORECASE,
+)
+# "the first one", "the former": the first of the studies the conversation named.
+_FIRST_ONE = re.compile(r"\bthe (first (one|study|trial|paper)|former)\b", re.IGNORECASE)
 # ... unless it asks for more of it ("did they try it in people too?")
-_ALSO = re.compile(r"\b(too|also|as well|either|ever)\b", re.IGNORECASE)
+_ALSO = re.compile(r"\b(too|also|as well|either(?! of)|ever)\b", re.IGNORECASE)
 # A follow-up asking for evidence in animals ("did they try it in animals too?", "which animals then?").
 _IN_ANIMALS = re.compile(
     r"\b(in|on|with) (lab )?(animals?|rats?|mice|mouse|rodents?)\b|\b(which|what) (kinds? of )?(animals?|rodents?)\b",
@@ -509,6 +515,8 @@ def understand(
     elif follow_up and _IN_ANIMALS.search(question) and (not _SAME_ONE.search(question) or _ALSO.search(question)):
         # "did they try it in animals too?" after a trial in people: the animal studies
         named, prior, resolved = frozenset(s.id for s in res.kb.sources if s.evidence_level == "animal"), (), question
+    elif follow_up and _FIRST_ONE.search(question) and (named_before := _named_earlier(history, res.kb, thesaurus)):
+        named, kept = frozenset(named_before[-1:]), named_before[-1]  # "the link for the first one?"
     elif follow_up and earlier:  # "how long did it last?": the study the user named last, else the last answer's
         named, kept = frozenset(earlier[:1]), earlier[0]
     elif follow_up:
