@@ -240,3 +240,10 @@ def test_a_claim_passed_on_is_matched_against_every_sentence_of_the_article(bot:
     assert answer.status == "answered" and answer.citations[0].id == "article"
     assert answer.bottom_line.startswith("The article says: “Magnesium is a mineral that roughly 50% of us")
     assert "gives no study" in answer.bottom_line
+
+
+def test_the_part_about_a_claim_asks_for_the_articles_study_for_it(bot: Magbot) -> None:
+    # "the part about ..." points at a passage of the article; "what's the source?" asks for the study it cites
+    answer = bot.ask("the part about magnesium cutting NMDA release so it hurts less, what's the source?")
+    assert answer.status == "answered" and [c.id for c in answer.citations][:2] == ["article", "ref-3"]
+    assert answer.bottom_line.startswith("The article says") and "no results" in answer.bottom_line

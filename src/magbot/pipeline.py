@@ -19,13 +19,13 @@ from magbot.index.ingest import KnowledgeBase, load_knowledge
 from magbot.index.store import BuildReport, VectorStore, http_client, persistent_client, settings_key
 from magbot.stages.banks import Bank, embed_cached, load_banks
 from magbot.stages.choose import FindingIndex
-from magbot.stages.compose import asks_for_its_study, compose, decline_text
+from magbot.stages.compose import compose, decline_text
 from magbot.stages.llm_answer import GenerationInput, generate_answer
 from magbot.stages.overview import asks_overview, judges_the_whole_article, overview
 from magbot.stages.retrieve import HybridRetriever, Query
 from magbot.stages.safety import CRISIS, DISCLAIMER, EMERGENCY, is_dose_question, names_subject, on_topic
 from magbot.stages.screen import EmergencyModel, screen
-from magbot.stages.understand import Resources, Understanding, build_resources, understand
+from magbot.stages.understand import Resources, Understanding, asks_for_its_study, build_resources, understand
 
 log = logging.getLogger(__name__)
 

@@ -33,13 +33,12 @@ from magbot.stages.choose import (
     source_ranking,
 )
 from magbot.stages.safety import NAMES_MAGNESIUM, asks_own_dose, asks_recommended_dose
-from magbot.stages.understand import Understanding, plain
+from magbot.stages.understand import Understanding, asks_for_its_study, plain
 from magbot.text import search_terms, word_stem
 
 __all__ = [
     "DESIGN",
     "Composed",
-    "asks_for_its_study",
     "certainty_of",
     "citation_for",
     "closing_notes",
@@ -335,30 +334,6 @@ class _ArticleClaim:
     text: str  # the article's sentence
     cites: tuple[str, ...]  # the studies it cites for it (its own citation, else its section's)
     vector: np.ndarray | None = None  # the sentence's embedding
-
-
-# A question asking for the study the article gives for its claim ("does the study they cite show it?", "which
-# paper is that?"): the claim is one the article cites a study for. ("Based on what?" and "what research is
-# that?" ask whether it has one: "recent research has revealed ..." is the article's own claim.)
-_ASKS_FOR_ITS_STUDY = re.compile(
-    r"\b(cite[sd]?|citing|referenc(e|es|ed|ing)|links? to|linked|point(s|ed)? to)\b"
-    r"|\b(which|what) (study|studies|paper|papers|trial|ref|reference|source)\b",
-    re.IGNORECASE,
-)
-
-
-# ... but asking whether there is one at all does not take a study for granted ("is that referenced?", "do they
-# cite anything?"): the claim may be the article's own
-_ASKS_WHETHER_CITED = re.compile(
-    r"\b(is|was|are|were) (it|that|this|they|those|these)( \w+)? (referenced|cited|sourced)\b"
-    r"|\b(cite[sd]?|referenc(e|es|ed)) (anything|any\b|a source|a study|sources)",
-    re.IGNORECASE,
-)
-
-
-def asks_for_its_study(question: str) -> bool:
-    """Whether a question asks for the study the article gives for a claim (see ``_ASKS_FOR_ITS_STUDY``)."""
-    return bool(_ASKS_FOR_ITS_STUDY.search(question)) and not _ASKS_WHETHER_CITED.search(question)
 
 
 # How much closer (cosine) the article's closest sentence must be than its closest sentence citing a study to

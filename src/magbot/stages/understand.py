@@ -59,6 +59,7 @@ from magbot.text import (
 __all__ = [
     "Resources",
     "Understanding",
+    "asks_for_its_study",
     "build_resources",
     "condition_stems",
     "named_sources",
@@ -398,6 +399,30 @@ def resolve(question: str, history: Sequence[Turn], kb: KnowledgeBase) -> tuple[
     return " ".join(c.strip() for c in chain), True, tuple(prior)
 
 
+# A question asking for the study the article gives for its claim ("does the study they cite show it?", "which
+# paper is that?"): the claim is one the article cites a study for. ("Based on what?" and "what research is
+# that?" ask whether it has one: "recent research has revealed ..." is the article's own claim.)
+_ASKS_FOR_ITS_STUDY = re.compile(
+    r"\b(cite[sd]?|citing|referenc(e|es|ed|ing)|links? to|linked|point(s|ed)? to)\b"
+    r"|\b(which|what)('s| is| was| are)? (the )?(study|studies|paper|papers|trial|ref|reference|source)\b",
+    re.IGNORECASE,
+)
+
+
+# ... but asking whether there is one at all does not take a study for granted ("is that referenced?", "do they
+# cite anything?"): the claim may be the article's own
+_ASKS_WHETHER_CITED = re.compile(
+    r"\b(is|was|are|were) (it|that|this|they|those|these)( \w+)? (referenced|cited|sourced)\b"
+    r"|\b(cite[sd]?|referenc(e|es|ed)) (anything|any\b|a source|a study|sources)",
+    re.IGNORECASE,
+)
+
+
+def asks_for_its_study(question: str) -> bool:
+    """Whether a question asks for the study the article gives for a claim (see ``_ASKS_FOR_ITS_STUDY``)."""
+    return bool(_ASKS_FOR_ITS_STUDY.search(question)) and not _ASKS_WHETHER_CITED.search(question)
+
+
 class IntentModel:
     """What a question asks: the intent whose three nearest examples (intents.yaml) are closest on average.
 
@@ -416,7 +441,10 @@ class IntentModel:
         allowed = [k for k in scores if k != "article" or mentions_article]
         best = max(allowed, key=lambda k: scores[k])
         # "the blog says X, is that true?", "it says magnesium eases pain, is that backed up?": about the article
-        if best in ("fact", "works", "strength", "cause", "dose", "numbers") and mentions_article:
+        # ... and "the bit about NMDA, what's the source for that?" asks for the article's study for its claim
+        if mentions_article and (
+            best in ("fact", "works", "strength", "cause", "dose", "numbers") or asks_for_its_study(query)
+        ):
             best = "article"
         return best, scores
 
