@@ -1345,3 +1345,11 @@ def test_the_first_one_and_either_of_those_refer_to_the_studies_named_before(bot
     )
     assert people.status == "answered" and people.citations[0].id in {"ref-8", "ref-9"}
     assert "not in people" in people.bottom_line
+
+
+def test_anything_like_that_in_people_is_the_human_study_nearest_the_one_in_hand(bot: Magbot) -> None:
+    # after the mouse nerve-injury study, "like that" is the trial of nerve pain, not the blood sugar meta-analysis
+    *_, last = converse(
+        bot, "what did the mouse diet study show", "so only mice then?", "is there anything like that done in people?"
+    )
+    assert last.status == "answered" and last.citations[0].id == "ref-4"

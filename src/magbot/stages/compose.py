@@ -518,8 +518,11 @@ def compose(
     if claim and claim.cites and not u.named:  # judge the article's claim by the studies it cites for it
         ranked = [c for c in claim.cites if c in kb.by_id] + [r for r in ranked if r not in claim.cites]
     elif u.in_people:  # "and in humans?": of the studies that gave magnesium to people, the nearest
+        # nearest to the conversation's study, which "that" is ("anything like that in people?" after the mouse
+        # study: the trial of nerve pain, not the blood sugar meta-analysis), else to the question
+        near = _alike(index, u.like) if u.like in kb.by_id else closeness
         people = [s for s in ranked if kb.by_id[s].population == "humans" and kb.by_id[s].evidence_level in TESTED]
-        ranked = sorted(people, key=lambda s: -closeness.get(s, -1.0)) + [s for s in ranked if s not in people]
+        ranked = sorted(people, key=lambda s: -near.get(s, -1.0)) + [s for s in ranked if s not in people]
     elif not u.named and u.kinds:  # "the big general review": a study of that kind, by what it is about
         ranked = [s for s in ranked if kb.by_id[s].evidence_level in u.kinds] or ranked
     elif not u.named:
@@ -620,6 +623,15 @@ def compose(
     text = "\n\n".join(parts) + closing_notes(cited, dose)
     citations = [citation_for(s, _quote(s, hits)) for s in cited]
     return Composed("answered", text, citations, bottom, certainty, findings_out, aside)
+
+
+def _alike(index: FindingIndex, sid: str) -> dict[str, float]:
+    """Each study's closest result to what study ``sid`` found (the mean of its results' embeddings)."""
+    rows = [i for i, (src, _, f) in enumerate(index.items) if src.id == sid and f.result != "limits"]
+    if not rows:
+        return {}
+    centre = index.vectors[rows].mean(axis=0)
+    return nearness(index, index.similarities(centre / max(float(np.linalg.norm(centre)), 1e-12)))
 
 
 def _says_the_same(

@@ -195,6 +195,7 @@ class Understanding:
     safety_aside: str | None = None  # a safety topic in a question about what a named study did
     kinds: frozenset[str] = frozenset()  # evidence levels the question points at ("the review", "that rat study")
     in_people: bool = False  # a follow-up asking for the conversation's subject tested in people ("and in humans?")
+    like: str | None = None  # ... the conversation's study it asks to see matched ("anything like that in people?")
     # what the question's asking clauses say, with their source words, when a story comes before them ("my
     # feet burn at night. can magnesium help nerves regrow?" asks about regrowth, not burning feet)
     asked: str = ""
@@ -506,6 +507,7 @@ def understand(
     alone = social or fresh is not None
     resolved, follow_up, prior = (question, False, ()) if alone else resolve(question, history, res.kb)
     in_people = describes = False
+    like: str | None = None
     kept: str | None = None  # the conversation's study, kept for a follow-up that names none
     named_now = named_sources(question, res.kb, thesaurus)
     if named_now and _PEOPLE.search(question):  # "only shown in rats and mice, never in people?" names no study
@@ -539,7 +541,7 @@ def understand(
         and not _IMPLIES.search(question)  # "does that mean it would do the same in people?": the study in hand
     ):
         # "and in humans?", "has anyone tried that on people?": the conversation's subject, tested in people
-        named, prior, in_people = frozenset(), (), True
+        named, prior, in_people, like = frozenset(), (), True, earlier[0] if earlier else None
     elif follow_up and _IN_ANIMALS.search(question) and (not _SAME_ONE.search(question) or _ALSO.search(question)):
         # "did they try it in animals too?" after a trial in people: the animal studies
         named, prior, resolved = frozenset(s.id for s in res.kb.sources if s.evidence_level == "animal"), (), question
@@ -647,6 +649,7 @@ def understand(
         # the article's words quoted are not the asker's words for a kind of study ("'... more likely ...'")
         kinds=thesaurus.pointed_levels(without_excluded(_QUOTED.sub(" ", own_fixed) if quotes else own_fixed)),
         in_people=in_people,
+        like=like,
         asked=asked_part(fixed, thesaurus),
         named_terms=f"{thesaurus.without_phrases(without_excluded(fixed))} {' '.join(extra)}",
         quotes=quotes,
