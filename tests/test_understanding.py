@@ -1353,3 +1353,15 @@ def test_anything_like_that_in_people_is_the_human_study_nearest_the_one_in_hand
         bot, "what did the mouse diet study show", "so only mice then?", "is there anything like that done in people?"
     )
     assert last.status == "answered" and last.citations[0].id == "ref-4"
+
+
+def test_asking_whether_ones_own_symptoms_are_neuropathy_is_for_a_doctor(bot: Magbot) -> None:
+    for question in (
+        "my soles tingle when i go to bed and my socks feel bunched up all day, have i got neuropathy?",
+        "is this nerve damage? two fingers have felt numb since last week",
+    ):
+        answer = bot.ask(question)
+        assert answer.status == "not_in_sources" and not answer.citations, question
+        assert "for a doctor to judge" in answer.answer and "nerve damage" in answer.answer
+    # what neuropathy is, asked in general, is still answered
+    assert bot.ask("what causes diabetic neuropathy?").status == "answered"

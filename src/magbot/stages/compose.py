@@ -705,8 +705,8 @@ SYMPTOMS_POINTER = (
     "suddenly or feels severe, call your local emergency number (911, 999 or 112)."
 )
 CAUSE_POINTER = (
-    "Whether low magnesium is behind your own symptoms is for a doctor to judge with you: magbot cannot tell from a "
-    "message, and none of the studies here looked at what causes one person's symptoms."
+    "What is behind your own symptoms (nerve damage, low magnesium or something else) is for a doctor to judge with "
+    "you: magbot cannot tell from a message, and none of the studies here looked at what causes one person's symptoms."
 )
 # safety topics with a pointer of their own
 _POINTERS = {"symptoms and warning signs": SYMPTOMS_POINTER, "the cause of your own symptoms": CAUSE_POINTER}
