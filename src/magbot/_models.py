@@ -13,6 +13,9 @@ Population = Literal["humans", "animals", "none"]
 Result = Literal["benefit", "no_difference", "association", "no_results", "mechanism", "background", "limits", "safety"]
 Certainty = Literal["moderate", "low", "very_low", "not_studied"]
 
+# Designs that gave magnesium to people and measured what followed (the top of GRADE's hierarchy here).
+TESTED: tuple[str, ...] = ("meta-analysis", "rct")
+
 EVIDENCE_LABELS: dict[str, str] = {
     "meta-analysis": "Meta-analysis",
     "rct": "Randomised trial",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from magbot._models import Chunk, Finding, Hit, Source
+from magbot._models import TESTED, Chunk, Finding, Hit, Source
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Bank
 from magbot.stages.retrieve import KeywordIndex
@@ -29,7 +29,6 @@ __all__ = [
     "source_ranking",
 ]
 
-TESTED = ("meta-analysis", "rct")  # designs that gave magnesium to people and measured what followed
 RRF_K = 60  # reciprocal rank fusion's constant (Cormack et al.), here and for the order of findings
 
 

@@ -60,8 +60,8 @@ class SubjectModel:
         def fit() -> dict[str, np.ndarray]:
             from sklearn.linear_model import LogisticRegression
 
-            model = LogisticRegression(max_iter=2000).fit(bank.vectors, labels)
-            return {"coef": model.coef_[0], "intercept": model.intercept_}
+            fitted = LogisticRegression(max_iter=2000).fit(bank.vectors, labels)
+            return {"coef": fitted.coef_[0], "intercept": fitted.intercept_}
 
         params = fit_cached("subject", [bank.vectors, labels], fit, cache_dir)
         self._coef = params["coef"].astype(np.float64)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from magbot._models import Source, Turn
+from magbot._models import TESTED, Source, Turn
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import DETERMINERS, Banks, Thesaurus
 from magbot.stages.coverage import (
@@ -738,7 +738,7 @@ def _moves_on(question: str, kept: str, res: Resources, works: bool) -> bool:
     named = said & {t for terms in res.measured.values() for t in terms}
     if not named:
         return False
-    tested = [s for s in res.kb.sources if s.evidence_level in ("meta-analysis", "rct")]
+    tested = [s for s in res.kb.sources if s.evidence_level in TESTED]
     return (
         works
         and bool(_GIVEN.search(question))
