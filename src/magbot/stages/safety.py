@@ -60,8 +60,9 @@ _URGENT_PATTERNS = [
     r"\btook (too many|too much|a whole|the whole|all (my|the|of|her|his|their))",
     r"\b(way|well|far) (over|above|past) the (limit|max|maximum|recommended|safe)",
     # many tablets, then symptoms: "took like 3 times my pills ... now confused and my heart is going slow"
-    r"\b(took|taken|had|swallowed)\b[^.?!]{0,30}\b(times (my|the|his|her)|double|triple|loads|handful|lots"
-    r"|way more|too many|extra)\b(?=.*\b(confus\w*|drowsy|can'?t (stay awake|keep (my|his|her) eyes open)"
+    r"\b(took|taken|had|swallowed)\b[^.?!]{0,30}\b(times (my|the|his|her)|double|triple|loads|a load|handful|lots"
+    r"|way more|too many|extra)\b(?=.*\b(confus\w*|drowsy|(really|very|so) sleepy"
+    r"|can'?t (stay awake|keep (my|his|her) eyes open)"
     r"|heart (is |feels )?(going |beating )?(slow|racing|weird)|vomit\w*|throwing up|passing out)\b)",
     r"\b(swallowed|ate|taken) (a|the) (whole|entire) (bottle|pack|box)",
     r"\bpoison(ed|ing)\b",
@@ -162,7 +163,8 @@ _LEARNING = re.compile(
     r"\b(first aid|out of curiosity|just curious|hypothetically|learn(ed|t|ing) (about|that)|revising|course|lecture"
     r"|class|exam|homework|assignment|general question|asking generally|(usually|typically|normally) feels? like"
     r"|for (the |future )?future( reference)?|in (the )?future|(watch|look) out for"
-    r"|nothing (is )?(going on|happening|wrong)( right)?( now)?)\b",
+    r"|nothing (is )?(going on|happening|wrong)( right)?( now)?"
+    r"|what (are|were|would be) the (usual |main |typical |warning )?(signs|symptoms) (of|for))\b",
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(
@@ -332,6 +334,16 @@ _TAKEN = re.compile(
 )
 
 
+# The asker says they are well now: "feel totally fine", "I'm ok", "no symptoms", "breathing fine" (not "was fine
+# at lunch", not someone else who "seems fine": a child who swallowed tablets may show nothing yet).
+_WELL = re.compile(
+    r"\b(i'?m|i am|im|i feel|feel|feeling|i seem)\s+(totally |completely |absolutely |perfectly |pretty |really "
+    r"|quite |100% )?(fine|normal|ok|okay|alright|all right|good|great|well)\b"
+    r"|\b(no|zero) (symptoms|side effects|problems|issues)\b(?! (yet|so far))|\bbreathing (fine|normally|ok|okay)\b",
+    re.IGNORECASE,
+)
+
+
 # Everything that decides the cues, as text: the emergency model's fit is named by it.
 CUE_PATTERNS = "\n".join(
     p.pattern
@@ -346,6 +358,7 @@ CUE_PATTERNS = "\n".join(
         _LONG_STANDING,
         _NEGATION,
         _CLAUSE_END,
+        _WELL,
     )
 )
 
@@ -363,6 +376,7 @@ class UrgentCues:
     denied: bool = False  # emergency phrases there, every one negated ("no chest pain, no weakness")
     accounted: bool = False  # nothing was taken: every tablet is accounted for ("counted them, none missing")
     pet: bool = False  # it is about an animal ("my dog ate one tablet off the floor")
+    well: bool = False  # the asker says they feel fine now ("took two by mistake, feel totally fine")
 
 
 _NOT_NOW = re.compile(r"\b(nothing|not|no|never)\b", re.IGNORECASE)
@@ -391,9 +405,14 @@ def goes_on(text: str) -> bool:
     return bool(_SINCE.search(text))
 
 
+# A word or two in quotes is mentioned, not used: "saw the word 'overdose' in a forum" tells of no overdose.
+_QUOTED = re.compile(r"(?<!\w)(['\"‘“])(\w+(?:[\s-]\w+){0,2})(['\"’”])(?!\w)")
+
+
 def urgent_cues(text: str) -> UrgentCues:
     about_research = bool(_GENERAL.search(text) and not _FIRST_PERSON.search(text))
-    found = list(_URGENT.finditer(text))  # the longest pattern: searched once, for what is said and what denied
+    used = _QUOTED.sub(lambda m: " " * len(m.group(0)), text)  # same length: matches keep their places
+    found = list(_URGENT.finditer(used))  # the longest pattern: searched once, for what is said and what denied
     pattern = _any_affirmed(found, text)
     now = _now(text)
     return UrgentCues(
@@ -406,6 +425,7 @@ def urgent_cues(text: str) -> UrgentCues:
         denied=bool(found and not pattern),
         accounted=_affirmed(_ACCOUNTED, text) and not _affirmed(_TAKEN, text, _NOTHING_TAKEN),
         pet=bool(_PET.search(text) and not _PERSON_TOO.search(text)),
+        well=_affirmed(_WELL, text),
     )
 
 

@@ -68,18 +68,18 @@ def _pairwise(features: np.ndarray) -> np.ndarray:
 
 def _cue_terms(cues: UrgentCues) -> list[float]:
     """The cues the emergency model weighs beside similarity: told as long past, asked in general, going on
-    for months or years, and alarming phrases all negated."""
-    return [float(cues.past), float(cues.general), float(cues.long_standing), float(cues.denied)]
+    for months or years, alarming phrases all negated, and the asker saying they feel fine."""
+    return [float(cues.past), float(cues.general), float(cues.long_standing), float(cues.denied), float(cues.well)]
 
 
 class EmergencyModel:
     """P(emergency | message), learnt from labelled examples; decides with a stated cost ratio.
 
     A message is described by two numbers: its mean similarity to the three nearest emergency examples
-    and to the three nearest ordinary ones (a calm example or an intent example), and by four cues the
+    and to the three nearest ordinary ones (a calm example or an intent example), and by five cues the
     phrase patterns read: it puts what it tells long in the past, it asks generally (for a course, out of
-    curiosity), it says something has gone on for months or years, or every alarming phrase in it is
-    negated. A logistic regression (pairwise terms of the similarities, plus the cues) is fitted to
+    curiosity), it says something has gone on for months or years, every alarming phrase in it is
+    negated, or the asker says they feel fine now. A logistic regression (pairwise terms of the similarities, plus the cues) is fitted to
     the examples themselves, each scored against the others (leave-one-out), so how much "two years ago"
     weighs comes from the examples, not from a hand-set rule. A few features instead of the raw embedding
     keep it sane far from every example: a message about football is near neither group.
