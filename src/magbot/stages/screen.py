@@ -79,10 +79,11 @@ class EmergencyModel:
     and to the three nearest ordinary ones (a calm example or an intent example), and by five cues the
     phrase patterns read: it puts what it tells long in the past, it asks generally (for a course, out of
     curiosity), it says something has gone on for months or years, every alarming phrase in it is
-    negated, or the asker says they feel fine now. A logistic regression (pairwise terms of the similarities, plus the cues) is fitted to
-    the examples themselves, each scored against the others (leave-one-out), so how much "two years ago"
-    weighs comes from the examples, not from a hand-set rule. A few features instead of the raw embedding
-    keep it sane far from every example: a message about football is near neither group.
+    negated, or the asker says they feel fine now. A logistic regression (pairwise terms of the
+    similarities, plus the cues) is fitted to the examples themselves, each scored against the others
+    (leave-one-out), so how much "two years ago" weighs comes from the examples, not from a hand-set rule.
+    A few features instead of the raw embedding keep it sane far from every example: a message about
+    football is near neither group.
     """
 
     def __init__(
