@@ -440,6 +440,15 @@ def test_a_safety_word_counts_as_written_not_by_its_stem(bot: Magbot) -> None:
     assert answer.status == "not_in_sources" and "pharmacist" in answer.answer
 
 
+def test_a_safety_phrase_counts_in_the_plural_but_a_single_word_only_as_written(bot: Magbot) -> None:
+    # "magnesium gels" is the phrase "magnesium gel": on the skin, which no study here tried
+    gels = bot.ask("are those magnesium gels any good for burning feet from neuropathy")
+    assert gels.status == "not_in_sources" and not gels.citations
+    # ... but "since my teens" speaks of no teenager: a question the sources answer
+    teens = bot.ask("i've had sciatica on and off since my teens, did the back pain trial help people like me?")
+    assert teens.status == "answered" and "[4]" in teens.answer
+
+
 def test_a_relatives_case_is_a_safety_question_like_ones_own(bot: Magbot) -> None:
     # "get his level checked" is "get my level checked" asked for someone else
     *_, checked = converse(bot, "my dad is diabetic, does low magnesium matter?", "should he get his level checked?")

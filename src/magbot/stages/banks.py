@@ -236,7 +236,8 @@ class Thesaurus:
         return padded
 
     def safety_terms(self, text: str) -> list[tuple[str, str]]:
-        """(topic, term) for every safety-topic term in ``text``."""
+        """(topic, term) for every safety-topic term in ``text``, as written or, for a phrase, with its last word in
+        the plural ("magnesium sprays", "with my medications"; a single word as written: "my teens" is no teen)."""
         padded = _padded(text)
         # a relative's case is asked like one's own: "get his level checked", "with her tablets"
         theirs = _THIRD_PERSON_OWNER.sub(" my ", padded)
@@ -244,7 +245,9 @@ class Thesaurus:
             (topic, t)
             for topic, terms in self.safety_topics.items()
             for t in terms
-            if f" {t} " in padded or f" {t} " in theirs
+            if any(
+                f" {t}{end} " in said for said in (padded, theirs) for end in ("", "s", "es")[: 3 if " " in t else 1]
+            )
         ]
         if self.minor_age_topic:
             found += [(self.minor_age_topic, " ".join(_plain_words(m[0]))) for m in _AGE.finditer(text) if _minor(m)]
