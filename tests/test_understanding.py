@@ -1142,6 +1142,12 @@ def test_the_best_or_daily_dose_asked_for_is_a_dose_no_study_gives(bot: Magbot) 
     assert study.status == "answered" and study.citations[0].id == "ref-4" and "245 mg" in study.answer
 
 
+def test_taking_what_a_study_gave_oneself_is_a_dose_no_study_gives(bot: Magbot) -> None:
+    answer = bot.ask("in the artery trial they had 300mg of oxide a day, could my husband take the same? hes 70")
+    assert answer.status == "not_in_sources"
+    assert answer.answer.startswith("The sources do not say how much magnesium anyone should take")
+
+
 def test_a_one_clause_message_asks_all_it_says_even_without_a_question_form(bot: Magbot) -> None:
     answer = bot.ask("wondering what a tub of magnesium tablets costs these days")
     assert answer.status == "not_in_sources" and not answer.citations and "pharmacist" in answer.answer

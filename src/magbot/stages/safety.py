@@ -511,6 +511,9 @@ _OWN_DOSE = re.compile(
     r"\b(should|can|could|do|must|would|shall)\s+(i|we|you|he|she|my \w+)\b(\s+\w+)?\s+"
     r"(take|have|give|use|be taking|be having|start|try)\b"
     r"|\b(dose|dosage|amount)\s+(for me|should i|do i need|is right for me)\b"
+    # ... or whether to take what a study gave: "the trial used 245mg twice a day, should I take the same?"
+    r"|\b(should|can|could|do|would|must)\s+(i|we|he|she|my \w+)\s+(take|have|try|use|do|copy)\s+(the same|that"
+    r" (dose|dosage|amount|much)|this (dose|dosage|amount|much)|as much|what they (took|had|gave|used))\b"
     # ... or when and how to take it: a regimen for the asker, which no study here gives either
     r"|\b(when|what time( of day)?|how often)\s+(should|do|can|would|must)\s+(i|we|you|he|she|my \w+)\s+"
     r"(take|have|give|use)\b"
