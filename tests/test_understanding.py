@@ -718,6 +718,8 @@ def test_which_foods_to_eat_is_not_something_the_sources_list(bot: Magbot) -> No
         "citrate or malate or glycinate, which type is best for tingling toes?",
         "on blood thinners after a clot last year, could magnesium for my foot pain thin my blood even more?",
         "can a finger prick test at the chemist tell me if I'm low in magnesium?",
+        # a bare "true?" asks about the sentence before it: a medicine the sources never name
+        "been taking lansoprazole for ages and a forum says it drains your magnesium. true?",
     ],
 )
 def test_products_routes_and_medicines_the_sources_lack_are_declined(bot: Magbot, question: str) -> None:

@@ -263,6 +263,13 @@ def _kind_named(asking: str) -> bool:
 _CLAUSE_BREAK = re.compile(r"[.?!;,]|\s[-–—]\s|\s(?:and|but)\s")
 
 
+def _confirmed(question: str, asking: str) -> set[str]:
+    """The words of the sentence a bare "true?" or "does it??" asks about: the one just before it."""
+    sentences = [x for x in re.split(r"(?<=[.?!])\s+", question.strip()) if x]
+    at = next((i for i, x in enumerate(sentences) if asking.startswith(x.strip()) or x.strip().startswith(asking)), 0)
+    return {p for w in words(sentences[at - 1]) for p in (w, *w.split("-"))} if at > 0 else set()
+
+
 def _told_as_past_only(question: str, subject: str) -> bool:
     """Whether every clause that names ``subject`` puts it long in the past ("had a discectomy 2 years ago"), and
     nothing after it says it goes on ("had shingles two years back and still get burning": not history)."""
@@ -312,6 +319,8 @@ def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str], t
     said = words(asking)
     if (set(said) | {w for word in said for w in word.split("-")}) & set(subjects):
         return False
+    if len(said) <= 3 and not NAMES_MAGNESIUM.search(asking) and _confirmed(question, asking) & set(subjects):
+        return False  # "been on omeprazole for years, someone said it lowers magnesium. true?": what it confirms
     if only_tried and not _points_at_other(asking):
         return True
     if _kinds_asked(asking, unknown):  # "phantom pain": an unknown kind of the condition is what is asked
