@@ -179,6 +179,20 @@ def test_with_its_subject_reads_it_as_magnesium_only_where_magnesium_is_unnamed(
     assert with_its_subject("it's late, was it in rats?") == "it's late, was magnesium in rats?"
 
 
+def test_in_a_chat_about_a_study_they_are_its_patients_for_the_emergency_check(bot: Magbot) -> None:
+    told = with_its_subject("how many tablets did they take a day", about_study=True)
+    assert told == "how many tablets did the study's patients take a day"
+    assert with_its_subject("my parents took a pack of them", about_study=True) == "my parents took a pack of them"
+    assert with_its_subject("did they take it daily") == "did they take magnesium daily"  # no study in the chat
+    *_, tablets = converse(bot, "what did the back pain trial do", "how many capsules did they swallow each day")
+    assert tablets.status == "answered" and tablets.citations[0].id == "ref-4"
+    # ... while someone of the asker's own, in the same chat, is still an emergency
+    *_, real = converse(
+        bot, "what did the back pain trial do", "my dad just swallowed a whole pack of them and wont wake up"
+    )
+    assert real.status == "urgent"
+
+
 def test_a_follow_ups_it_is_read_as_magnesium_by_the_emergency_check(bot: Magbot) -> None:
     # "can I take it with my gabapentin?" is about magnesium and a medicine, not about a pile of tablets
     *_, mixing = converse(bot, "is magnesium good for neuropathy", "and can i take it with my gabapentin")

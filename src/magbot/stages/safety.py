@@ -461,11 +461,19 @@ NAMES_MAGNESIUM = re.compile(r"\b(magnesium|mag|mg|magnesia)\b", re.IGNORECASE)
 _IT = re.compile(r"\bit\b(?!'s|’s)", re.IGNORECASE)
 
 
-def with_its_subject(follow_up: str) -> str:
+_THEY = re.compile(r"\b(they|them|their)\b", re.IGNORECASE)
+_STUDY_PEOPLE = {"they": "the study's patients", "them": "the study's patients", "their": "the study patients'"}
+
+
+def with_its_subject(follow_up: str, about_study: bool = False) -> str:
     """A follow-up as the emergency model should read it: its "it" is what the chat is about, magnesium ("can
-    I take it with my gabapentin?" is a question about magnesium and a medicine, not about a pile of tablets).
-    Unchanged when it names magnesium itself or says no "it"."""
-    return follow_up if NAMES_MAGNESIUM.search(follow_up) else _IT.sub("magnesium", follow_up)
+    I take it with my gabapentin?" is a question about magnesium and a medicine, not about a pile of tablets),
+    and in a chat about a study, "they" are the study's patients ("how many tablets did they take a day?").
+    Unchanged when it names magnesium itself or says no "it" or "they"."""
+    told = follow_up if NAMES_MAGNESIUM.search(follow_up) else _IT.sub("magnesium", follow_up)
+    if about_study and not _FIRST_PERSON.search(told):
+        told = _THEY.sub(lambda m: _STUDY_PEOPLE[m.group(0).lower()], told)
+    return told
 
 
 def asking_clauses(text: str) -> str:

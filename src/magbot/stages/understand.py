@@ -564,7 +564,8 @@ def understand(
     if focus and says_what:  # embedded only when it says what is wanted: else it would not be used
         own.append(focus)
     reported = thesaurus.reported_claims(clauses(question))  # "the blog says X": X
-    told = with_its_subject(question) if follow_up else question
+    # in a chat about a study (one named, or cited last), "they" are its patients
+    told = with_its_subject(question, about_study=bool(named or earlier)) if follow_up else question
     extra_told = [told] if told != question else []
     # one call to the model for everything this question needs
     to_judge = [w for w in unknown if w not in res.subjects.known]  # everyday words were judged ahead
