@@ -143,9 +143,10 @@ _SELF_HARM = re.compile(
     r"(tonight|today)('?s| is) the (night|day) (that )?i (take|swallow) (them all|all of them|the lot|the whole lot"
     r"|everything|all my)|"
     r"(goodbye|farewell) (letters?|notes?)|"
-    r"(wrote|written|writing) (letters|notes) (to|for) (my|the) (kids|children|family)|"
-    r"(won'?t|will not|not going to) be (around|here) (much longer|for (much )?longer|for long|next week|tomorrow"
-    r"|by (tomorrow|the morning|morning|the weekend|next week))|"
+    r"(wrote|written|writing|left) (goodbye |farewell |last )?(letters|notes) (to|for) (my|the|everyone|everybody|all)"
+    r"\b|"
+    r"((won'?t|will not|not going to)|(don'?t|do not) (think|expect) (i'?ll|i will|to)) be (around|here) (much longer"
+    r"|for (much )?longer|for long|next week|tomorrow|by (tomorrow|the morning|morning|the weekend|next week))|"
     r"(bye|goodbye|farewell) (everyone|everybody|all|world)\b|"
     r"giv(e|ing|en) ((away )?(all )?(my|all my) (things|stuff|belongings|possessions) away"
     r"|away (all )?(my|all my) (things|stuff|belongings|possessions)))",
