@@ -613,6 +613,8 @@ def test_a_trial_in_other_people_is_shown_beside_the_study_of_the_condition_name
     # someone who says he does not have diabetes gets the trial alone
     denied = bot.ask("my dad isn't diabetic but has had nerve pain in his feet for years, would magnesium help?")
     assert [c.id for c in denied.citations] == ["ref-4"] and "diabetes" not in denied.bottom_line
+    without = bot.ask("my feet burn at night but i don't have diabetes, can magnesium do anything for that nerve pain?")
+    assert [c.id for c in without.citations] == ["ref-4"] and "diabetes" not in without.bottom_line
 
 
 def test_a_study_named_only_to_be_ruled_out_is_not_the_one_asked_about(bot: Magbot) -> None:
@@ -735,6 +737,8 @@ def test_which_foods_to_eat_is_not_something_the_sources_list(bot: Magbot) -> No
         "can a finger prick test at the chemist tell me if I'm low in magnesium?",
         # a bare "true?" asks about the sentence before it: a medicine the sources never name
         "been taking lansoprazole for ages and a forum says it drains your magnesium. true?",
+        # telling a harmless nerve pain from a serious one is for a doctor
+        "my arm tingles now and then, how do you tell the difference between a pinched nerve and something serious?",
     ],
 )
 def test_products_routes_and_medicines_the_sources_lack_are_declined(bot: Magbot, question: str) -> None:

@@ -44,9 +44,11 @@ _EXCLUDED = re.compile(
 )
 
 
-# A state denied: "he isn't diabetic", "non-diabetic", "never had back pain".
+# A state denied: "he isn't diabetic", "non-diabetic", "never had back pain", "if you don't have diabetes".
 _DENIED = re.compile(
-    r"\b(?:non-?|(?:is|are|was|were|has|have)n['’]?t\s+|never\s+)(?:(?:been|had|got|a|an)\s+)*[a-z0-9-]+", re.IGNORECASE
+    r"\b(?:non-?|(?:is|are|was|were|has|have)n['’]?t\s+|never\s+|(?:do|does|did)n['’]?t\s+have\s+(?:any\s+)?)"
+    r"(?:(?:been|had|got|a|an)\s+)*[a-z0-9-]+",
+    re.IGNORECASE,
 )
 
 
