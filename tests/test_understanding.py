@@ -737,14 +737,20 @@ def test_which_foods_to_eat_is_not_something_the_sources_list(bot: Magbot) -> No
         "can a finger prick test at the chemist tell me if I'm low in magnesium?",
         # a bare "true?" asks about the sentence before it: a medicine the sources never name
         "been taking lansoprazole for ages and a forum says it drains your magnesium. true?",
-        # telling a harmless nerve pain from a serious one is for a doctor
-        "my arm tingles now and then, how do you tell the difference between a pinched nerve and something serious?",
     ],
 )
 def test_products_routes_and_medicines_the_sources_lack_are_declined(bot: Magbot, question: str) -> None:
     answer = bot.ask(question)
     assert answer.status == "not_in_sources" and not answer.citations
     assert "pharmacist" in answer.answer
+
+
+def test_telling_a_harmless_nerve_pain_from_a_serious_one_is_for_a_doctor(bot: Magbot) -> None:
+    answer = bot.ask(
+        "my arm tingles now and then, how do you tell the difference between a pinched nerve and something serious?"
+    )
+    assert answer.status == "not_in_sources" and not answer.citations
+    assert "doctor" in answer.answer and "emergency number" in answer.answer
 
 
 def test_a_product_in_the_story_leaves_the_question_it_asks(bot: Magbot) -> None:
