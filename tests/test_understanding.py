@@ -1333,6 +1333,10 @@ def test_what_about_real_people_after_an_animal_answer_asks_for_evidence_in_peop
     first, last = converse(bot, "can magnesium help crushed nerves heal", "sure, but what about real people, not mice?")
     assert first.citations[0].id in {"ref-8", "ref-9"}
     assert last.status == "answered" and last.citations[0].id == "ref-4"
+    *_, any_people = converse(
+        bot, "what's NMDA", "so magnesium works on that?", "was that ever tried in any real people?"
+    )
+    assert any_people.status == "answered" and any_people.citations[0].id == "ref-4"
 
 
 def test_everyday_words_are_judged_ahead_as_the_model_judges_them(

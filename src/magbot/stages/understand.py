@@ -453,7 +453,7 @@ class IntentModel:
 # A follow-up asking for evidence in people ("and in humans?") rather than whether the study in hand was ("was
 # it in people?").
 _IN_PEOPLE = re.compile(
-    r"\b(in|on|with) (actual |real |living )?(humans?|people|patients)\b"
+    r"\b(in|on|with) (any )?(actual |real |living )?(humans?|people|patients)\b"
     r"|\babout (actual |real |living )?(humans?|people|patients)\b(?! (with|who|that|having)\b)"
     r"|\bhuman (studies|study|trials?|evidence|data)\b",
     re.IGNORECASE,
