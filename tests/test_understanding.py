@@ -940,6 +940,18 @@ def test_a_follow_up_asking_for_evidence_on_a_new_subject_moves_to_the_study_tha
     assert shows_up[0].citations[0].id == "ref-2" and shows_up[1].citations[0].id == "ref-5"
 
 
+def test_an_uncited_claim_is_shown_beside_what_its_section_cites(bot: Magbot) -> None:
+    # "more studies are needed in humans ... these early studies give promise" cites nothing itself; its section
+    # rests on the rat and mouse studies, not on the review of nerve repair it cites for another sentence
+    answer = bot.ask(
+        "the article admits more studies are needed in humans before we know if magnesium regrows nerves, so what "
+        "has been shown so far?"
+    )
+    assert answer.status == "answered" and answer.citations[0].id == "article"
+    assert "It gives no study for this statement" in answer.bottom_line
+    assert {c.id for c in answer.citations[1:]} <= {"ref-8", "ref-9"} and len(answer.citations) == 2
+
+
 def test_the_articles_safety_claim_is_answered_as_its_own_with_no_study_behind_it(bot: Magbot) -> None:
     answer = bot.ask("that website claims a magnesium tablet eases pain minus the dangers of painkillers. any proof?")
     assert answer.status == "answered" and answer.citations[0].id == "article"

@@ -334,6 +334,7 @@ class _ArticleClaim:
     text: str  # the article's sentence
     cites: tuple[str, ...]  # the studies it cites for it (its own citation, else its section's)
     vector: np.ndarray | None = None  # the sentence's embedding
+    section: str = ""  # the heading of the article's section it is in
 
 
 # How much closer (cosine) the article's closest sentence must be than its closest sentence citing a study to
@@ -387,7 +388,7 @@ def _article_claim(
     if found is None:
         return None
     own = tuple(x for x in found.sentence.supports if x != "article")
-    return _ArticleClaim(found.sentence.text, own or found.hit.chunk.cites, found.vector)
+    return _ArticleClaim(found.sentence.text, own or found.hit.chunk.cites, found.vector, found.hit.chunk.section)
 
 
 # A study result is shown beside a claim the article makes without a study only when it says much the same
@@ -423,7 +424,7 @@ def _restated_claim(u: Understanding, article: Sequence[Chunk], vectors: dict[st
         return None
     if u.follow_up and float(np.dot(u.vector, found.vector)) < RESTATED_CLAIM:
         return None  # the conversation's words restate it, not the follow-up's ("was any of it in diabetics?")
-    return _ArticleClaim(found.sentence.text, (), found.vector)
+    return _ArticleClaim(found.sentence.text, (), found.vector, found.hit.chunk.section)
 
 
 # What no study here followed (``unmeasured_words`` in the thesaurus): said before the closest evidence.
@@ -509,7 +510,17 @@ def compose(
         # "... without the dangers of painkillers. did they check it's safe?": no study measured safety; the
         # nearest to the claim is what the claim's other part comes to, whatever the question's words
         unmeasured = _no_safety_data(kb) if u.safety_aside else ""
-        about, candidates = sims, [*first, *with_results[:1]]
+        # then the studies the article cites elsewhere in the claim's section, nearest first: what it leans on
+        # there ("diabetes patients should take in more magnesium", in the section citing the review of diabetes)
+        leans_on = [
+            sid
+            for chunk in index.article
+            if claim.section and chunk.section == claim.section
+            for sid in chunk.cites
+            if sid in kb.by_id and kb.by_id[sid].evidence_level != "protocol"
+        ]
+        leans_on.sort(key=lambda sid: -closeness.get(sid, -1.0))
+        about, candidates = sims, [*first, *leans_on, *with_results[:1]]
         if unmeasured and claim.vector is not None:  # a review, with no data of its own, is not shown for it
             about = index.similarities(claim.vector)
             candidates = [s for s in candidates if kb.by_id[s].evidence_level != "review"]
