@@ -940,6 +940,17 @@ def test_a_follow_up_asking_for_evidence_on_a_new_subject_moves_to_the_study_tha
     assert shows_up[0].citations[0].id == "ref-2" and shows_up[1].citations[0].id == "ref-5"
 
 
+def test_a_link_with_low_magnesium_is_no_question_about_taking_it(bot: Magbot) -> None:
+    # "low magnesium and the heart" asks about a link the review lists; taking it with a heart problem is declined
+    link = bot.ask("is being short of magnesium connected to heart trouble at all?")
+    assert link.status == "answered" and link.citations[0].id == "ref-6" and "heart" in link.answer
+    taking = bot.ask("can taking magnesium supplements cause heart trouble?")
+    assert taking.status == "not_in_sources" and not taking.citations
+    # ... and whether one's own symptom means one is low is a diagnosis, for a doctor
+    mine = bot.ask("my calves cramp at night every so often, does that mean i'm low on magnesium?")
+    assert mine.status == "not_in_sources" and not mine.citations and "doctor" in mine.answer
+
+
 def test_an_uncited_claim_is_shown_beside_what_its_section_cites(bot: Magbot) -> None:
     # "more studies are needed in humans ... these early studies give promise" cites nothing itself; its section
     # rests on the rat and mouse studies, not on the review of nerve repair it cites for another sentence

@@ -213,7 +213,17 @@ def safety_topic(text: str, intent: str, res: Resources, names_a_study: bool) ->
             history = history or topic
     if intent != "safety" or names_a_study:
         return history
+    if "deficiency" in thesaurus.expansions(text) and not _TAKING.search(text):
+        # "does low magnesium have anything to do with heart problems?" asks about a link, not about taking it
+        return history
     return history if about_research and _study_detail(text, res) else "safety"
+
+
+# Words of taking magnesium: a question about low magnesium that says them asks about taking it too.
+_TAKING = re.compile(
+    r"\b(take|takes|taking|took|supplement\w*|tablets?|pills?|capsules?|dose|doses|dosage|doses|mg|swallow\w*)\b",
+    re.IGNORECASE,
+)
 
 
 # A question whose subject is a pronoun for what its story described: "do they get the magnesium in?"
