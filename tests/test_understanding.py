@@ -1320,6 +1320,16 @@ def test_asking_whether_low_magnesium_causes_ones_own_symptom_is_for_a_doctor(bo
     assert chest.status == "urgent"
 
 
+def test_a_fear_that_the_evidence_is_all_animal_work_gets_the_whole_set(bot: Magbot) -> None:
+    # "half of it is just rat stuff" names no rat study: it asks what the evidence is made of
+    answer = bot.ask("ngl it feels like half of this is just rat stuff, what is there really")
+    assert answer.status == "answered" and answer.bottom_line.startswith("Of the 9 studies here")
+    assert {"ref-4", "ref-8", "ref-9"} <= {c.id for c in answer.citations}
+    # ... while the rat study asked about is that study
+    rat = bot.ask("what did they do to the rats in the wire study")
+    assert rat.citations[0].id == "ref-8"
+
+
 def test_the_article_judged_as_a_whole_gets_the_evidence_it_rests_on_not_its_own_promise(bot: Magbot) -> None:
     answer = bot.ask("honestly is any of this proven or is it just a supplement blog hyping stuff up")
     assert answer.status == "answered" and answer.bottom_line.startswith("Of the 9 studies here")

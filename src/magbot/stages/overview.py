@@ -14,7 +14,9 @@ from magbot._models import FindingOut, Hit, Source
 from magbot.index.ingest import KnowledgeBase
 from magbot.stages.banks import Thesaurus
 from magbot.stages.compose import DESIGN, Composed, certainty_of, citation_for, closing_notes, study_name
-from magbot.stages.understand import Understanding
+from magbot.stages.safety import CONDITION_TERMS
+from magbot.stages.understand import ALL_ANIMALS, Understanding
+from magbot.text import words
 
 __all__ = ["asks_overview", "overview"]
 
@@ -53,8 +55,10 @@ _WHERE = {"humans": "in people", "animals": "in animals", "none": "no new data"}
 
 def asks_overview(question: str, about_the_evidence: bool) -> bool:
     """Whether a question asks about the studies as a whole rather than one result (``about_the_evidence``:
-    whether its intent is a question about the evidence, which a loose "overall" needs)."""
-    return bool(_EXPLICIT.search(question) or (about_the_evidence and _LOOSE.search(question)))
+    whether its intent is a question about the evidence, which a loose "overall" needs); a fear that it is all
+    animal work counts when it names no condition or outcome ("feels like half of it is rats")."""
+    feared = ALL_ANIMALS.search(question) and not set(words(question)) & CONDITION_TERMS
+    return bool(_EXPLICIT.search(question) or feared or (about_the_evidence and _LOOSE.search(question)))
 
 
 def judges_the_whole_article(u: Understanding, thesaurus: Thesaurus, names_nothing: bool) -> bool:

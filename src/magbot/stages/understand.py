@@ -57,6 +57,7 @@ from magbot.text import (
 )
 
 __all__ = [
+    "ALL_ANIMALS",
     "Resources",
     "Understanding",
     "asks_for_its_study",
@@ -475,6 +476,13 @@ _IN_ANIMALS = re.compile(
 
 
 _PEOPLE = re.compile(r"\b(humans?|people|persons?|patients)\b", re.IGNORECASE)
+# How much of the evidence is feared to be animals: "all mice", "only from rats", "half of it is rats".
+ALL_ANIMALS = re.compile(
+    r"\b(all|only|just|half|mostly|mainly|purely|entirely)\b(\s+(of\s+it|it|is|are|from|in|on|this|that|these"
+    r"|just|done|the)){0,4}\s+(mice|mouse|rats?|animals?|rodents?)(\s+(and|or|&)\s+(mice|mouse|rats?|animals?"
+    r"|rodents?))?(\s+(studies|study|experiments?|research|stuff|work|trials?))?\b",
+    re.IGNORECASE,
+)
 
 
 def _without_bare_animals(question: str, thesaurus: Thesaurus) -> str:
@@ -512,6 +520,10 @@ def understand(
     named_now = named_sources(question, res.kb, thesaurus)
     if named_now and _PEOPLE.search(question):  # "only shown in rats and mice, never in people?" names no study
         named_now = named_sources(_without_bare_animals(question, thesaurus), res.kb, thesaurus)
+    if named_now and (doubt := ALL_ANIMALS.search(question)):
+        # "is this all just mouse and rat studies?", "feels like half of it is rats": animals as the kind the
+        # evidence is feared to be, not a study named
+        named_now = named_sources(question[: doubt.start()] + " " + question[doubt.end() :], res.kb, thesaurus)
     if named_now and follow_up and prior and (weighs := _WEIGHS.search(question)):
         # "rats" there is one of two answers asked about, not a new study named; a study named before the
         # alternatives is the one asked about ("was that tested in the back pain patients or just theory?")
