@@ -235,20 +235,33 @@ class Thesaurus:
                 padded = _without(padded, key)
         return padded
 
+    @cached_property
+    def _safety_forms(self) -> dict[str, tuple[tuple[int, str, str, tuple[str, ...]], ...]]:
+        """By its first word, each term's place in the file, its topic, the term
+        and its forms between spaces (a phrase also with its last word in the plural), built once."""
+        by_first: dict[str, list[tuple[int, str, str, tuple[str, ...]]]] = {}
+        terms = [(topic, t) for topic, ts in self.safety_topics.items() for t in ts]
+        for place, (topic, t) in enumerate(terms):
+            forms = tuple(f" {t}{end} " for end in (("", "s", "es") if " " in t else ("",)))
+            by_first.setdefault(t.split(" ", 1)[0], []).append((place, topic, t, forms))
+        return {first: tuple(entries) for first, entries in by_first.items()}
+
     def safety_terms(self, text: str) -> list[tuple[str, str]]:
         """(topic, term) for every safety-topic term in ``text``, as written or, for a phrase, with its last word in
         the plural ("magnesium sprays", "with my medications"; a single word as written: "my teens" is no teen)."""
         padded = _padded(text)
         # a relative's case is asked like one's own: "get his level checked", "with her tablets"
         theirs = _THIRD_PERSON_OWNER.sub(" my ", padded)
-        found = [
-            (topic, t)
-            for topic, terms in self.safety_topics.items()
-            for t in terms
-            if any(
-                f" {t}{end} " in said for said in (padded, theirs) for end in ("", "s", "es")[: 3 if " " in t else 1]
-            )
-        ]
+        said = padded if theirs == padded else f"{padded}|{theirs}"
+        present = set(said.split())
+        matched = sorted(  # in the file's order, which decides between topics
+            (place, topic, t)
+            for first, entries in self._safety_forms.items()
+            if first in present
+            for place, topic, t, forms in entries
+            if any(f in said for f in forms)
+        )
+        found = [(topic, t) for _, topic, t in matched]
         if self.minor_age_topic:
             found += [(self.minor_age_topic, " ".join(_plain_words(m[0]))) for m in _AGE.finditer(text) if _minor(m)]
         return found
