@@ -237,8 +237,8 @@ class Thesaurus:
 
     @cached_property
     def _safety_forms(self) -> dict[str, tuple[tuple[int, str, str, tuple[str, ...]], ...]]:
-        """By its first word, each term's place in the file, its topic, the term
-        and its forms between spaces (a phrase also with its last word in the plural), built once."""
+        """By its first word, each term's place in the file, its topic, the term and its forms between spaces (a
+        phrase also with its last word in the plural), built once."""
         by_first: dict[str, list[tuple[int, str, str, tuple[str, ...]]]] = {}
         terms = [(topic, t) for topic, ts in self.safety_topics.items() for t in ts]
         for place, (topic, t) in enumerate(terms):

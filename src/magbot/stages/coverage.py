@@ -221,7 +221,7 @@ def safety_topic(text: str, intent: str, res: Resources, names_a_study: bool) ->
 
 # Words of taking magnesium: a question about low magnesium that says them asks about taking it too.
 _TAKING = re.compile(
-    r"\b(take|takes|taking|took|supplement\w*|tablets?|pills?|capsules?|dose|doses|dosage|doses|mg|swallow\w*)\b",
+    r"\b(take|takes|taking|took|supplement\w*|tablets?|pills?|capsules?|doses?|dosage|mg|swallow\w*)\b",
     re.IGNORECASE,
 )
 
@@ -275,7 +275,7 @@ _CLAUSE_BREAK = re.compile(r"[.?!;,]|\s[-–—]\s|\s(?:and|but)\s")
 
 def _confirmed(question: str, asking: str) -> set[str]:
     """The words of the sentence a bare "true?" or "does it??" asks about: the one just before it."""
-    sentences = [x for x in re.split(r"(?<=[.?!])\s+", question.strip()) if x]
+    sentences = [x for x in _SENTENCE.split(question.strip()) if x]
     at = next((i for i, x in enumerate(sentences) if asking.startswith(x.strip()) or x.strip().startswith(asking)), 0)
     return {p for w in words(sentences[at - 1]) for p in (w, *w.split("-"))} if at > 0 else set()
 
