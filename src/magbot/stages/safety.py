@@ -407,12 +407,12 @@ def goes_on(text: str) -> bool:
 
 
 # A word or two in quotes is mentioned, not used: "saw the word 'overdose' in a forum" tells of no overdose.
-_QUOTED = re.compile(r"(?<!\w)(['\"‘“])(\w+(?:[\s-]\w+){0,2})(['\"’”])(?!\w)")
+_MENTIONED = re.compile(r"(?<!\w)(['\"‘“])(\w+(?:[\s-]\w+){0,2})(['\"’”])(?!\w)")
 
 
 def urgent_cues(text: str) -> UrgentCues:
     about_research = bool(_GENERAL.search(text) and not _FIRST_PERSON.search(text))
-    used = _QUOTED.sub(lambda m: " " * len(m.group(0)), text)  # same length: matches keep their places
+    used = _MENTIONED.sub(lambda m: " " * len(m.group(0)), text)  # same length: matches keep their places
     found = list(_URGENT.finditer(used))  # the longest pattern: searched once, for what is said and what denied
     pattern = _any_affirmed(found, text)
     now = _now(text)
