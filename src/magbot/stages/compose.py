@@ -451,10 +451,17 @@ def _own_dose(top: Source, hits: Sequence[Hit]) -> Composed:
     return Composed("not_in_sources", f"{OWN_DOSE}\n\n{used}", [citation_for(top, _quote(top, hits))])
 
 
+# Designs in which someone was given magnesium: only their amounts are amounts used (a snapshot study's blood
+# levels, or a review's, are not doses; a design not known may have)
+_GAVE_MAGNESIUM = (*TESTED, "protocol", "animal", "other")
+
+
 def _dose_sentence(source: Source) -> str | None:
-    """The study's first sentence that gives an amount (mg, g, ml, mmol)."""
+    """The study's first sentence that gives an amount (mg, g, ml, mmol), if it gave magnesium to anyone."""
     from magbot.index.chunking import split_sentences
 
+    if source.evidence_level not in _GAVE_MAGNESIUM:
+        return None
     return next((x for x in split_sentences(source.body) if _DOSE_FIGURE.search(x)), None)
 
 
@@ -556,9 +563,14 @@ def compose(
         cited.insert(0, article)
         said = f"The article says: “{claim.text.rstrip('.')}” {article.marker}."
         if top.id in claim.cites:
-            verb = "describes" if top.population == "none" else "found"
-            bottom = f"{said} The study it cites for this, {DESIGN[top.evidence_level]} ({study_name(top)}), {verb} "
-            bottom += f"{main[0].short} {top.marker}."
+            if top.evidence_level == "protocol":  # a plan has found nothing yet
+                rest = main[0].short.removeprefix("no results yet: ")
+                bottom = f"{said} The study it cites for this ({study_name(top)}) is {DESIGN['protocol']}: {rest} "
+            else:
+                verb = "describes" if top.population == "none" else "found"
+                bottom = f"{said} The study it cites for this, {DESIGN[top.evidence_level]} ({study_name(top)}), "
+                bottom += f"{verb} {main[0].short} "
+            bottom += f"{top.marker}."
             if u.safety_aside:
                 bottom += f" {_no_safety_data(kb)}"
         else:

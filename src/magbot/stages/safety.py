@@ -520,6 +520,9 @@ _OWN_DOSE = re.compile(
     r"\b(should|can|could|do|must|would|shall)\s+(i|we|you|he|she|my \w+)\b(\s+\w+)?\s+"
     r"(take|have|give|use|be taking|be having|start|try)\b"
     r"|\b(dose|dosage|amount)\s+(for me|should i|do i need|is right for me)\b"
+    # ... said the other way round: "should she take it then, how much a day?"
+    r"|\b(should|can|could|would|must)\s+(i|we|he|she|my \w+)\s+(take|have|try|use|start)\b"
+    r"(?:(?!\b(did|were|was|they|study|trial)\b)[^.?!]){0,40}?\bhow (much|many|often)\b"
     # ... or whether to take what a study gave: "the trial used 245mg twice a day, should I take the same?"
     r"|\b(should|can|could|do|would|must)\s+(i|we|he|she|my \w+)\s+(take|have|try|use|do|copy)\s+(the same|that"
     r" (dose|dosage|amount|much)|this (dose|dosage|amount|much)|as much|what they (took|had|gave|used))\b"
@@ -542,7 +545,8 @@ def asks_own_dose(text: str) -> bool:
 _RECOMMENDED_DOSE = re.compile(
     r"\b(best|right|ideal|optimal|optimum|recommended|correct|proper|usual|standard|effective)\s+"
     r"(daily\s+)?(dose|dosage|amount)\b|\bdaily (dose|dosage|amount)\b"
-    r"|\b(dose|dosage|amount|mg|milligrams?)\s+(a|per)\s+day\b",
+    r"|\b(dose|dosage|amount|mg|milligrams?)\s+(a|per)\s+day\b"
+    r"|\bhow (much|many)( \w+){0,2}\s+(a|per|each|every)\s+(day|night|week)\b|\bhow (much|many)( \w+){0,2} daily\b",
     re.IGNORECASE,
 )
 # ... unless the question asks what the research gave ("what daily dose did they use?", "the trial's dose")
@@ -555,8 +559,8 @@ _RESEARCH_DOSE = re.compile(
 
 def asks_recommended_dose(text: str) -> bool:
     """Whether ``text`` asks for the dose to take without "should I" ("what's the best daily dose for
-    neuropathy?") and without a word of what a study gave ("what dose helps?" is answered with the amounts the
-    studies used)."""
+    neuropathy?", "how much a day for a 74 year old?") and without a word of what a study gave ("what dose
+    helps?" is answered with the amounts the studies used)."""
     return bool(_RECOMMENDED_DOSE.search(text) and not _RESEARCH_DOSE.search(text))
 
 
