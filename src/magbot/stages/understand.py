@@ -404,11 +404,14 @@ def resolve(question: str, history: Sequence[Turn], kb: KnowledgeBase) -> tuple[
 # A question asking for the study the article gives for its claim ("does the study they cite show it?", "which
 # paper is that?"): the claim is one the article cites a study for. ("Based on what?" and "what research is
 # that?" ask whether it has one: "recent research has revealed ..." is the article's own claim.)
+_WHICH_STUDY = r"\b(which|what)('s| is| was| are)? (the )?(study|studies|paper|papers|trial|ref|reference|source)\b"
 _ASKS_FOR_ITS_STUDY = re.compile(
-    r"\b(cite[sd]?|citing|referenc(e|es|ed|ing)|links? to|linked|point(s|ed)? to)\b"
-    r"|\b(which|what)('s| is| was| are)? (the )?(study|studies|paper|papers|trial|ref|reference|source)\b",
-    re.IGNORECASE,
+    rf"\b(cite[sd]?|citing|referenc(e|es|ed|ing)|links? to|linked|point(s|ed)? to)\b|{_WHICH_STUDY}", re.IGNORECASE
 )
+# ... asked for in so many words (not "linked", which a claim passed on may say: "low magnesium is linked to X"),
+# or as its source: "is that what their source actually found?" (a question about the claim, whichever sentence
+# of the article gives the study)
+_ASKS_WHICH_STUDY = re.compile(rf"{_WHICH_STUDY}|\b(their|its) (sources?|references?)\b", re.IGNORECASE)
 
 
 # ... but asking whether there is one at all does not take a study for granted ("is that referenced?", "do they
@@ -439,13 +442,19 @@ class IntentModel:
     def classify(self, vector: np.ndarray, query: str) -> tuple[str, dict[str, float]]:
         """The likeliest intent; "article" only when the question refers to the article at all (``article_words``)."""
         scores = self._bank.nearest(vector, k=3)
-        mentions_article = self._thesaurus.refers_to_article(query)
+        # ... or passes on a claim and asks for its study ("they say X. which study is that from?"): the claims
+        # magbot can look up are the article's
+        mentions_article = self._thesaurus.refers_to_article(query) or (
+            bool(_ASKS_WHICH_STUDY.search(query)) and self._thesaurus.reports_claim(query)
+        )
         allowed = [k for k in scores if k != "article" or mentions_article]
         best = max(allowed, key=lambda k: scores[k])
         # "the blog says X, is that true?", "it says magnesium eases pain, is that backed up?": about the article
         # ... and "the bit about NMDA, what's the source for that?" asks for the article's study for its claim
         if mentions_article and (
-            best in ("fact", "works", "strength", "cause", "dose", "numbers") or asks_for_its_study(query)
+            best in ("fact", "works", "strength", "cause", "dose", "numbers")
+            or asks_for_its_study(query)
+            or _ASKS_WHICH_STUDY.search(query)
         ):
             best = "article"
         return best, scores
@@ -618,7 +627,10 @@ def understand(
         subjects, mentioned = (), subjects
     asking = asking_clauses(question)  # what the question asks, less the story around it
     asks_own_case = bool(_PERSONAL.search(asking))  # "is it ok for me ...", "with my pills"
-    topic = safety_topic(question, intent, res, bool(named_now) and not asks_own_case)
+    # in a chat about a study, a question about what "they" did or found is about its patients, as one naming the
+    # study is ("so did they find people needed less oxycodone?")
+    about_its_people = follow_up and told != with_its_subject(question)
+    topic = safety_topic(question, intent, res, bool(named_now or about_its_people) and not asks_own_case)
     aside = None
     own_case = topic not in thesaurus.asked_only_topics and asks_own_case
     if topic and named_now and thesaurus.research_in(question)[0] and not own_case:
