@@ -168,6 +168,8 @@ def test_emergencies_in_everyday_words_are_urgent(bot: Magbot, message: str) -> 
         "could you write a funny poem for my grandad, he turns 80 on sunday",  # a relative, nothing medical
         "a magnesium advert used the words 'heart attack' and it made me nervous, do the studies say anything on that",
         "what are the main symptoms of a stroke? my grandad takes magnesium and i want to be ready",
+        # a short opener that only sets the scene: a relative and a long-term condition
+        "my grandma is diabetic and her toes tingle",
     ],
 )
 def test_calm_long_standing_symptoms_are_not_urgent(bot: Magbot, message: str) -> None:
@@ -1192,6 +1194,14 @@ def test_the_best_or_daily_dose_asked_for_is_a_dose_no_study_gives(bot: Magbot) 
     assert study.status == "answered" and study.citations[0].id == "ref-4" and "245 mg" in study.answer
 
 
+def test_whether_to_take_it_then_how_much_a_day_is_a_dose_no_study_gives(bot: Magbot) -> None:
+    # asked the other way round, in a chat about a study: not the study's amounts
+    *_, dose = converse(bot, "does low magnesium affect the nerves", "should he take it then, how much a day?")
+    assert dose.status == "not_in_sources"
+    assert dose.answer.startswith("The sources do not say how much magnesium anyone should take")
+    assert "mmol/L" not in dose.answer
+
+
 def test_taking_what_a_study_gave_oneself_is_a_dose_no_study_gives(bot: Magbot) -> None:
     answer = bot.ask("in the artery trial they had 300mg of oxide a day, could my husband take the same? hes 70")
     assert answer.status == "not_in_sources"
@@ -1450,3 +1460,42 @@ def test_asking_whether_ones_own_symptoms_are_neuropathy_is_for_a_doctor(bot: Ma
         assert "for a doctor to judge" in answer.answer and "nerve damage" in answer.answer
     # what neuropathy is, asked in general, is still answered
     assert bot.ask("what causes diabetic neuropathy?").status == "answered"
+
+
+def test_what_they_found_in_a_chat_about_a_study_is_about_its_patients_not_a_medicine_question(bot: Magbot) -> None:
+    # "they" are the trial's patients: what the trial measured is answered, though it names a painkiller
+    *_, found = converse(
+        bot, "tell me about the italian leg artery trial", "did they find people needed less oxycodone"
+    )
+    assert found.status == "answered" and found.citations[0].id == "ref-3"
+    assert "no results" in found.bottom_line
+    # ... while their side effects are still a question no study here answers
+    *_, harms = converse(bot, "tell me about the italian leg artery trial", "did they get side effects from it")
+    assert harms.status == "not_in_sources"
+
+
+def test_a_claim_passed_on_with_which_study_is_it_from_is_a_question_about_the_article(bot: Magbot) -> None:
+    answer = bot.ask("people say magnesium dampens NMDA and so the pain eases off. which paper is that from?")
+    assert answer.status == "answered"
+    assert [c.id for c in answer.citations][:2] == ["article", "ref-3"]
+    assert "is a trial plan with no results yet" in answer.bottom_line  # said once, plainly
+    # ... and "their source" asks for it too
+    source = bot.ask("it says magnesium turns down NMDA release so you hurt less. is that what their source showed?")
+    assert [c.id for c in source.citations][:2] == ["article", "ref-3"]
+    # a claim that only says "linked" asks for no study of the article's
+    linked = bot.ask("heard low magnesium is linked to migraines. anything on that in these papers?")
+    assert "article" not in [c.id for c in linked.citations]
+
+
+def test_asking_what_is_causing_ones_own_symptom_is_for_a_doctor(bot: Magbot) -> None:
+    answer = bot.ask("my feet have been burning at night since the summer. what might be causing this?")
+    assert answer.status == "not_in_sources" and not answer.citations
+    assert "for a doctor to judge" in answer.answer
+
+
+def test_prediabetes_is_answered_from_the_trials_in_people_at_risk(bot: Magbot) -> None:
+    answer = bot.ask(
+        "borderline diabetic on my last blood test, could magnesium keep me from developing the full thing?"
+    )
+    assert answer.status == "answered" and answer.citations[0].id == "ref-1"
+    assert "at risk of diabetes" in answer.bottom_line
