@@ -69,6 +69,9 @@ class SubjectModel:
         self.known: dict[str, bool] = {}  # verdicts worked out ahead: word -> names a subject
         if embed is not None and common is not None and table_dir is not None:
             self.known = self._table(embed, model, common, table_dir)
+        # a word the file labels is what the file says, whatever the regression makes of it (a person editing
+        # words.yaml to fix a misjudged word sees it fixed)
+        self.known.update(zip(bank.texts, labels.tolist(), strict=True))
 
     def is_subject(self, vectors: np.ndarray) -> list[bool]:
         if not len(vectors):
