@@ -1499,3 +1499,26 @@ def test_prediabetes_is_answered_from_the_trials_in_people_at_risk(bot: Magbot) 
     )
     assert answer.status == "answered" and answer.citations[0].id == "ref-1"
     assert "at risk of diabetes" in answer.bottom_line
+
+
+def test_the_study_behind_an_uncited_sentence_is_the_one_its_section_cites_and_then_in_hand(bot: Magbot) -> None:
+    opening, source, trial = converse(
+        bot,
+        "what's NMDA got to do with pain, the article mentions it",
+        "what study is that from",
+        "is that one a real trial?",
+    )
+    assert opening.status == "answered"
+    # the sentence cites nothing; the study the article gives for the point a little later is named as that
+    assert "It gives no study for this statement" in source.bottom_line
+    assert "Elsewhere in the same section it cites" in source.bottom_line and "[3]" in source.bottom_line
+    assert "ref-3" in [c.id for c in source.citations]
+    # ... and "that one" is then that study, not the article again
+    assert trial.citations[0].id == "ref-3" and "no results" in trial.bottom_line
+
+
+def test_a_disc_pressing_on_a_nerve_is_the_back_pain_the_trial_studied(bot: Magbot) -> None:
+    answer = bot.ask(
+        "slipped disc at L5 since march, still get fizzy pain down my leg. is magnesium worth trying for it?"
+    )
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"

@@ -600,6 +600,11 @@ def understand(
     if named_now and not says_what:
         focus_vector = np.zeros_like(query_vector)  # nothing to choose by: the file's order (main result first)
     intent, scores = res.intents.classify(vector, fixed)  # the words as said, not their expansions
+    # "is that paper an actual trial?", after the article's study was named: about that study, not the article
+    # the chat began with
+    in_hand = follow_up and named and not named_now and not thesaurus.refers_to_article(question)
+    if intent == "article" and in_hand and thesaurus.research_in(question)[0] and not asks_for_its_study(question):
+        intent = max((k for k in scores if k != "article"), key=lambda k: scores[k])
     quotes = _article_quotes(question, res.article_words)
     if quotes and not named_now and intent in _CLAIM_CHECKS:
         intent = "article"  # "it says 'without the dangers', true?" quotes the article: a question about its claim
