@@ -155,8 +155,8 @@ def unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
             continue  # a prefixed form of a word the sources use: "prediabetic", "nondiabetic"
         if _verb_or_adverb(word) or word in verbs:
             continue  # subjects are things (nouns): "swallowing", "diagnosed", "honestly" are how it is said
-        if word.isalpha() and res.vocabulary.spell(word):  # a misspelling of a word the sources use
-            continue
+        if word.isalpha() and word not in res.subjects.labelled and res.vocabulary.spell(word):
+            continue  # a misspelling of a word the sources use ("fibro" is a word of words.yaml, not "fibre")
         fixed = english_correction(word) if word not in res.common else None
         if fixed and known(fixed):  # a misspelling of a lay word the sources cover ("circulaton")
             continue

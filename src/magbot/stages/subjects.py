@@ -72,6 +72,7 @@ class SubjectModel:
         # a word the file labels is what the file says, whatever the regression makes of it (a person editing
         # words.yaml to fix a misjudged word sees it fixed)
         self.known.update(zip(bank.texts, labels.tolist(), strict=True))
+        self.labelled = frozenset(bank.texts)  # ... and is never read as a misspelling of another word
 
     def is_subject(self, vectors: np.ndarray) -> list[bool]:
         if not len(vectors):
