@@ -33,7 +33,7 @@ _STRENGTH = ("meta-analysis", "rct", "cross-sectional", "other", "protocol", "re
 # evidence on nerve pain mostly animal work?" asks about one subject).
 _WHO = r"(people|humans?|animals?|patients|rats|mice)"
 _LOOSE = re.compile(
-    r"\b(overall|as a whole|on the whole)\b"
+    r"\b(overall|as a whole|on the whole)\b|\b(any|all) of (this|it)\b"
     r"|\bwhich (of )?(the |these |those |its |his |her |their |your )?(studies|refs|references|sources|papers)\b"
     rf"[^?.!]{{0,40}}\b{_WHO}\W*$",
     re.IGNORECASE,

@@ -632,10 +632,11 @@ def understand(
         subjects, mentioned = (), subjects
     asking = asking_clauses(question)  # what the question asks, less the story around it
     asks_own_case = bool(_PERSONAL.search(asking))  # "is it ok for me ...", "with my pills"
-    # in a chat about a study, a question about what "they" did or found is about its patients, as one naming the
-    # study is ("so did they find people needed less oxycodone?")
-    about_its_people = follow_up and told != with_its_subject(question)
-    topic = safety_topic(question, intent, res, bool(named_now or about_its_people) and not asks_own_case)
+    # in a chat about a study, a follow-up is about that study as one naming it is ("what about at 3 months?",
+    # "so did they find people needed less oxycodone?"), unless it speaks of the asker's own case at all ("so can
+    # i take it with my gabapentin then")
+    in_study_chat = follow_up and bool(named) and not _PERSONAL.search(question)
+    topic = safety_topic(question, intent, res, (bool(named_now) and not asks_own_case) or in_study_chat)
     aside = None
     own_case = topic not in thesaurus.asked_only_topics and asks_own_case
     if topic and named_now and thesaurus.research_in(question)[0] and not own_case:
