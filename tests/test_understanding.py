@@ -1522,3 +1522,25 @@ def test_a_disc_pressing_on_a_nerve_is_the_back_pain_the_trial_studied(bot: Magb
         "slipped disc at L5 since march, still get fizzy pain down my leg. is magnesium worth trying for it?"
     )
     assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+
+
+def test_a_short_follow_up_in_a_chat_about_a_study_is_about_that_study(bot: Magbot) -> None:
+    *_, later = converse(bot, "tell me what the back pain trial showed", "was it quick to work", "and by six months?")
+    assert later.status == "answered" and later.citations[0].id == "ref-4"
+    # a few words naming nothing that is happening are no emergency
+    *_, mine = converse(bot, "tell me what the back pain trial showed", "what about for me?")
+    assert mine.status != "urgent"
+    # ... while a follow-up about the asker's own medicine is still for a pharmacist
+    *_, medicine = converse(bot, "tell me what the back pain trial showed", "so can i have it with my duloxetine then")
+    assert medicine.status == "not_in_sources" and "pharmacist" in medicine.answer
+
+
+def test_a_condition_words_yaml_names_is_not_read_as_a_misspelt_source_word(bot: Magbot) -> None:
+    # "fibro" (fibromyalgia) is not "fibre": no source studied it
+    answer = bot.ask("does mag do anything for fibro flare ups")
+    assert answer.status == "not_in_sources" and "fibro" in answer.answer
+
+
+def test_is_any_of_this_proven_gets_the_whole_set_of_studies(bot: Magbot) -> None:
+    answer = bot.ask("honestly is any of this magnesium stuff backed by proper science or is it marketing")
+    assert answer.status == "answered" and len(answer.citations) >= 5
