@@ -21,7 +21,7 @@ from magbot.stages.banks import Bank, embed_cached, load_banks
 from magbot.stages.choose import FindingIndex
 from magbot.stages.compose import compose, decline_text
 from magbot.stages.llm_answer import GenerationInput, generate_answer
-from magbot.stages.overview import asks_overview, judges_the_whole_article, overview
+from magbot.stages.overview import about_all_of_it, asks_overview, judges_the_whole_article, overview
 from magbot.stages.retrieve import HybridRetriever, Query
 from magbot.stages.safety import CRISIS, DISCLAIMER, EMERGENCY, is_dose_question, names_subject, on_topic
 from magbot.stages.screen import EmergencyModel, screen
@@ -311,7 +311,9 @@ def _verdict(u: Understanding, ready: _Ready) -> str:
     # a study asked for in a conversation about the studies is on topic, whatever it is about ("and the one with
     # chemo?")
     # so is a question quoting the article ("where does 'over 300 biochemical reactions' come from?")
-    on = u.named or u.describes_study or u.quotes
+    # ... and one about the evidence of all of "this" that names nothing else ("how solid is any of this?")
+    all_of_it = u.intent in _ABOUT_THE_EVIDENCE and not (u.uncovered or u.mentioned) and about_all_of_it(u.question)
+    on = bool(u.named or u.describes_study or u.quotes) or all_of_it
     if not on and not on_topic(u.query, ready.topic_terms, ready.resources.common):
         return "out_of_scope"
     if u.safety_topic:

@@ -18,7 +18,7 @@ from magbot.stages.safety import CONDITION_TERMS
 from magbot.stages.understand import ALL_ANIMALS, Understanding
 from magbot.text import words
 
-__all__ = ["asks_overview", "overview"]
+__all__ = ["about_all_of_it", "asks_overview", "overview"]
 
 # The order of strength used to list the studies: designs that tested magnesium in people first.
 _STRENGTH = ("meta-analysis", "rct", "cross-sectional", "other", "protocol", "review", "animal")
@@ -32,8 +32,10 @@ _STRENGTH = ("meta-analysis", "rct", "cross-sectional", "other", "protocol", "re
 # ("is any of this proven or is it mostly rats and mice?", "how much of this is just animal studies?"; "is the
 # evidence on nerve pain mostly animal work?" asks about one subject).
 _WHO = r"(people|humans?|animals?|patients|rats|mice)"
+# "is any of this proven?": all of what magbot covers (or the page it sits on)
+_ALL_OF_IT = r"\b(any|all) of (this|it)\b"
 _LOOSE = re.compile(
-    r"\b(overall|as a whole|on the whole)\b|\b(any|all) of (this|it)\b"
+    rf"\b(overall|as a whole|on the whole)\b|{_ALL_OF_IT}"
     r"|\bwhich (of )?(the |these |those |its |his |her |their |your )?(studies|refs|references|sources|papers)\b"
     rf"[^?.!]{{0,40}}\b{_WHO}\W*$",
     re.IGNORECASE,
@@ -51,6 +53,12 @@ _EXPLICIT = re.compile(
     re.IGNORECASE,
 )
 _WHERE = {"humans": "in people", "animals": "in animals", "none": "no new data"}
+
+
+def about_all_of_it(question: str) -> bool:
+    """Whether a question speaks of all of what magbot covers as "this" or "it" ("how solid is any of this?"):
+    asked about the evidence, it is on topic though it names nothing."""
+    return bool(re.search(_ALL_OF_IT, question, re.IGNORECASE))
 
 
 def asks_overview(question: str, about_the_evidence: bool) -> bool:
