@@ -84,9 +84,11 @@ class Thesaurus:
     def new_subject(self, text: str) -> str | None:
         """What ``text`` asks after announcing a new subject ("ok changing subject - any research on nerves
         regrowing?": "any research on nerves regrowing?"), or None when it announces none. An announcement opens
-        the message, after two words at most ("ok so, unrelated but ..."; not "is nerve pain unrelated to ...")."""
-        match = self._announcement.search(text) if self.new_subject_words else None
-        if match is None or len(text[: match.start()].split()) > 2:
+        the message or a sentence of it, after two words at most ("ok so, unrelated but ..."; "my toddler ate some
+        toothpaste, he's fine. unrelated but ..."; not "is nerve pain unrelated to ...")."""
+        matches = self._announcement.finditer(text) if self.new_subject_words else iter(())
+        match = next((m for m in matches if len(re.split(r"[.!?]", text[: m.start()])[-1].split()) <= 2), None)
+        if match is None:
             return None
         rest = text[match.end() :].lstrip(" ,.;:!-–—")
         return rest if any(ch.isalpha() for ch in rest) else text
@@ -249,7 +251,7 @@ class Thesaurus:
     def safety_terms(self, text: str) -> list[tuple[str, str]]:
         """(topic, term) for every safety-topic term in ``text``, as written or, for a phrase, with its last word in
         the plural ("magnesium sprays", "with my medications"; a single word as written: "my teens" is no teen)."""
-        padded = _padded(text)
+        padded = _padded(_OWN_YOUNGER_DAYS.sub(" ", text))
         # a relative's case is asked like one's own: "get his level checked", "with her tablets"
         theirs = _THIRD_PERSON_OWNER.sub(" my ", padded)
         said = padded if theirs == padded else f"{padded}|{theirs}"
@@ -313,6 +315,12 @@ class Banks:
 
 
 _THIRD_PERSON_OWNER = re.compile(r" (?:his|her) (?=\S)")
+# The asker's own younger days ("migraines since I was a teen"): no child in the question now
+_OWN_YOUNGER_DAYS = re.compile(
+    r"\b(?:ever since|since|when|from when)\s+(?:i|we)\s+(?:was|were)\s+(?:a\s+|an\s+)?(?:little\s+|young\s+|small\s+)?"
+    r"(?:kid|kids|child|children|teen|teens|teenager|teenagers|baby|toddler)\b",
+    re.IGNORECASE,
+)
 
 
 # Words that deny what follows within three words ("not getting worse", "never got worse").

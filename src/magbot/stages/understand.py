@@ -519,6 +519,7 @@ def understand(
     thesaurus = res.banks.thesaurus
     social = thesaurus.is_social(question)
     # small talk ("ok thanks") is not a follow-up that repeats the answer; "changing subject, ..." starts afresh
+    whole = question  # the emergency check reads all of a message that announces a new subject part way
     if (fresh := thesaurus.new_subject(question)) is not None:
         question = fresh
     alone = social or fresh is not None
@@ -586,7 +587,7 @@ def understand(
         own.append(focus)
     reported = thesaurus.reported_claims(clauses(question))  # "the blog says X": X
     # in a chat about a study (one named, or cited last), "they" are its patients
-    told = with_its_subject(question, about_study=bool(named or earlier)) if follow_up else question
+    told = with_its_subject(question, about_study=bool(named or earlier)) if follow_up else whole
     extra_told = [told] if told != question else []
     # one call to the model for everything this question needs
     to_judge = [w for w in unknown if w not in res.subjects.known]  # everyday words were judged ahead
