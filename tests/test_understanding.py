@@ -1542,5 +1542,22 @@ def test_a_condition_words_yaml_names_is_not_read_as_a_misspelt_source_word(bot:
 
 
 def test_is_any_of_this_proven_gets_the_whole_set_of_studies(bot: Magbot) -> None:
-    answer = bot.ask("honestly is any of this magnesium stuff backed by proper science or is it marketing")
+    answer = bot.ask("how solid is any of this, honestly? or is it all marketing")
     assert answer.status == "answered" and len(answer.citations) >= 5
+
+
+def test_a_new_subject_announced_mid_message_is_what_is_asked_and_the_story_is_still_checked(bot: Magbot) -> None:
+    calm = bot.ask(
+        "my little girl ate some playdough at nursery, totally fine. random question but does magnesium help nerve pain"
+    )
+    assert calm.status == "answered" and calm.citations[0].id == "ref-4"
+    # an emergency told before the announcement is still an emergency
+    urgent = bot.ask("my grandson got into my pill box and swallowed a handful, hes vomiting. unrelated but is mag ok")
+    assert urgent.status == "urgent"
+
+
+def test_the_askers_own_teenage_years_are_no_child_in_the_question(bot: Magbot) -> None:
+    answer = bot.ask(
+        "ive had pins and needles in my feet since i was a teenager, is there any evidence magnesium helps?"
+    )
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
