@@ -1561,3 +1561,17 @@ def test_the_askers_own_teenage_years_are_no_child_in_the_question(bot: Magbot) 
         "ive had pins and needles in my feet since i was a teenager, is there any evidence magnesium helps?"
     )
     assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "i forgot a dose of my magnesium last night, is that a problem",  # when and how to take it
+        "any good magnesium-rich recipes for someone with neuropathy",  # foods and diet
+        "my bloods say magnesium 0.71, what should my level be",  # one's own level
+        "i take lansoprazole every day, could that be why my toes are numb",  # the cause of one's own symptom
+    ],
+)
+def test_more_everyday_ways_of_asking_what_the_sources_do_not_cover(bot: Magbot, question: str) -> None:
+    answer = bot.ask(question)
+    assert answer.status == "not_in_sources" and not answer.citations, question

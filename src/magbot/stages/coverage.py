@@ -16,7 +16,15 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from magbot.stages.safety import CONDITION_TERMS, NAMES_MAGNESIUM, asking_clauses, goes_on, one_clause, told_as_past
+from magbot.stages.safety import (
+    CONDITION_TERMS,
+    NAMES_MAGNESIUM,
+    asking_clauses,
+    clauses,
+    goes_on,
+    one_clause,
+    told_as_past,
+)
 from magbot.text import STOPWORDS, CommonWords, english_correction, stem, without_excluded, word_stem, words
 
 if TYPE_CHECKING:
@@ -200,8 +208,12 @@ def safety_topic(text: str, intent: str, res: Resources, names_a_study: bool) ->
     for topic, term in thesaurus.safety_terms(without_excluded(text)):  # not "forget the oil"
         if topic in thesaurus.asked_only_topics:
             if asked is None:
-                # (a message of one clause asks all it says, question-shaped or not: "roughly what it costs")
-                where = text if _POINTS_BACK_AT_STORY.search(text) or one_clause(text) else asking_clauses(text)
+                # (a message of one clause asks all it says, question-shaped or not: "roughly what it costs"; one
+                # with no clause that reads as asking asks its last: "my bloods say 0.71, what should my level be")
+                if _POINTS_BACK_AT_STORY.search(text) or one_clause(text):
+                    where = text
+                else:
+                    where = asking_clauses(text) or (clauses(text) or [text])[-1]
                 asked = thesaurus.safety_terms(without_excluded(where))
             if (topic, term) not in asked:
                 continue  # "my chiropractor sells magnesium spray. does magnesium help a pinched nerve?"
