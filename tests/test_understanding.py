@@ -1389,8 +1389,10 @@ def test_everyday_words_are_judged_ahead_as_the_model_judges_them(
     assert ready is not None
     subjects = ready.resources.subjects
     assert len(subjects.known) > 10_000 and list(model_cache.glob("subject-words-*.txt"))
-    sample = sorted(subjects.known)[::300]
+    sample = sorted(set(subjects.known) - subjects.labelled)[::300]
     assert subjects.is_subject(embedder.embed(sample)) == [subjects.known[w] for w in sample]
+    # a word words.yaml labels is taken as labelled, with no run of the model
+    assert subjects.known["gout"] is True and subjects.known["gym"] is False
     calls: list[list[str]] = []
 
     def counting(texts: Sequence[str]) -> np.ndarray:
@@ -1403,8 +1405,8 @@ def test_everyday_words_are_judged_ahead_as_the_model_judges_them(
     assert calls == [[question]] and set(understood.uncovered) == {"tennis", "elbow"}
     # a word outside the table is judged with the question, in the same call
     calls.clear()
-    assert understand("magnesium for my gout?", [], ready.resources, counting).uncovered == ("gout",)
-    assert calls == [["magnesium for my gout?", "gout"]]
+    assert understand("magnesium for my chilblains?", [], ready.resources, counting).uncovered == ("chilblains",)
+    assert calls == [["magnesium for my chilblains?", "chilblains"]]
 
 
 def test_a_follow_up_about_an_outcome_the_study_in_hand_never_measured_moves(bot: Magbot) -> None:
@@ -1575,3 +1577,13 @@ def test_the_askers_own_teenage_years_are_no_child_in_the_question(bot: Magbot) 
 def test_more_everyday_ways_of_asking_what_the_sources_do_not_cover(bot: Magbot, question: str) -> None:
     answer = bot.ask(question)
     assert answer.status == "not_in_sources" and not answer.citations, question
+
+
+def test_a_clause_opened_by_so_or_and_still_asks() -> None:
+    from magbot.stages.safety import asking_clauses
+
+    assert (
+        asking_clauses("ok so can i take it with my gabapentin then") == "ok so can i take it with my gabapentin then"
+    )
+    assert asking_clauses("and is it safe for kids") == "and is it safe for kids"
+    assert asking_clauses("so i was thinking about it") == ""  # a lead-in, then no question

@@ -438,7 +438,9 @@ def strip_injection(text: str) -> tuple[str, bool]:
 
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 _ASKING = re.compile(
-    r"^(does|do|did|is|are|was|were|can|could|would|will|should|has|have|what|whats|how|why|which|who|when|where"
+    # (after a word or two that only carry the conversation on: "so can I ...", "ok so does ...", "and is it ...")
+    r"^(?:(?:so|and|but|ok|okay|well|then|right|also|oh)\b[\s,]+){0,2}"
+    r"(does|do|did|is|are|was|were|can|could|would|will|should|has|have|what|whats|how|why|which|who|when|where"
     r"|any|anyone|tell me|explain)\b|\?\s*$|\bquestion:",
     re.IGNORECASE,
 )
