@@ -535,7 +535,7 @@ def compose(
         # asked for its study ("which paper is that from?"): the study the article cites for the same point a
         # little later in its section, said to be that, not this sentence's source
         # (when no study's result says the same: the study of the section's citing sentence nearest the claim)
-        nearby = None
+        nearby: tuple[Source, Finding | None] | None = None
         if asks_for_its_study(u.question) and not unmeasured and nearest is None and claim.vector is not None:
             citing = [
                 (float(np.dot(claim.vector, vec)), sid)
@@ -546,8 +546,10 @@ def compose(
                 for sid in sentence.supports
                 if sid in kb.by_id and sid != "article"
             ]
-            nearby = kb.by_id[max(citing)[1]] if citing else None
-        return _uncited_claim(claim, article, nearest, not_measured=unmeasured, nearby=nearby, sims=sims, index=index)
+            if citing:
+                source = kb.by_id[max(citing)[1]]
+                nearby = (source, next(iter(_findings_in_order(source, index, sims)), None))
+        return _uncited_claim(claim, article, nearest, not_measured=unmeasured, nearby=nearby)
     if claim and claim.cites and not u.named:  # judge the article's claim by the studies it cites for it
         ranked = [c for c in claim.cites if c in kb.by_id] + [r for r in ranked if r not in claim.cites]
     elif u.in_people:  # "and in humans?": of the studies that gave magnesium to people, the nearest
@@ -704,14 +706,12 @@ def _uncited_claim(
     article: Source,
     nearest: tuple[Source, Finding] | None,
     not_measured: str = "",
-    nearby: Source | None = None,
-    sims: np.ndarray | None = None,
-    index: FindingIndex | None = None,
+    nearby: tuple[Source, Finding | None] | None = None,
 ) -> Composed:
     """An article statement that cites no study: say so, cite no study as if it backed it, and give the
     nearest thing a study reports as what it is (or, for a claim about safety, that no study measured it,
-    and where to ask); with ``nearby``, the study the article cites elsewhere in the same section, named as
-    that."""
+    and where to ask); with ``nearby``, the study the article cites elsewhere in the same section (and its
+    finding nearest the question), named as that."""
     bottom = (
         f"The article says: “{claim.text.rstrip('.')}” {article.marker}. It gives no study for this statement, "
         "so it is the article's own claim, not a finding of the studies it cites."
@@ -719,14 +719,14 @@ def _uncited_claim(
     if not_measured:
         bottom += f" {not_measured}"
     citations = [citation_for(article, claim.text)]
-    if nearby is not None and index is not None and sims is not None:
-        first = _findings_in_order(nearby, index, sims)[:1]
-        what = f": {first[0].short.removeprefix('no results yet: ')}" if first else ""  # (its design says so)
+    if nearby is not None:
+        cited_there, first = nearby
+        what = f": {first.short.removeprefix('no results yet: ')}" if first else ""  # (its design says so)
         bottom += (
-            f" Elsewhere in the same section it cites {DESIGN[nearby.evidence_level]} ({study_name(nearby)})"
-            f"{what} {nearby.marker}."
+            f" Elsewhere in the same section it cites {DESIGN[cited_there.evidence_level]}"
+            f" ({study_name(cited_there)}){what} {cited_there.marker}."
         )
-        citations.append(citation_for(nearby, first[0].text if first else nearby.title))
+        citations.append(citation_for(cited_there, first.text if first else cited_there.title))
     text = bottom
     if nearest is not None:
         source, finding = nearest

@@ -34,6 +34,7 @@ _STRENGTH = ("meta-analysis", "rct", "cross-sectional", "other", "protocol", "re
 _WHO = r"(people|humans?|animals?|patients|rats|mice)"
 # "is any of this proven?": all of what magbot covers (or the page it sits on)
 _ALL_OF_IT = r"\b(any|all) of (this|it)\b"
+_ALL_OF_IT_RE = re.compile(_ALL_OF_IT, re.IGNORECASE)
 _LOOSE = re.compile(
     rf"\b(overall|as a whole|on the whole)\b|{_ALL_OF_IT}"
     r"|\bwhich (of )?(the |these |those |its |his |her |their |your )?(studies|refs|references|sources|papers)\b"
@@ -58,7 +59,7 @@ _WHERE = {"humans": "in people", "animals": "in animals", "none": "no new data"}
 def about_all_of_it(question: str) -> bool:
     """Whether a question speaks of all of what magbot covers as "this" or "it" ("how solid is any of this?"):
     asked about the evidence, it is on topic though it names nothing."""
-    return bool(re.search(_ALL_OF_IT, question, re.IGNORECASE))
+    return bool(_ALL_OF_IT_RE.search(question))
 
 
 def asks_overview(question: str, about_the_evidence: bool) -> bool:
