@@ -582,7 +582,11 @@ def test_a_claim_quoted_from_a_blog_is_read_as_the_articles_claim(bot: Magbot) -
 
 @pytest.mark.parametrize(
     "question",
-    ["could magnesium undo the nerve damage from my diabetes?", "is magnesium a cure for neuropathy or not"],
+    [
+        "could magnesium undo the nerve damage from my diabetes?",
+        "is magnesium a cure for neuropathy or not",
+        "would mag keep my numb feet from getting any worse",
+    ],
 )
 def test_an_effect_no_study_followed_is_not_a_possibly(bot: Magbot, question: str) -> None:
     # no study followed neuropathy over time or looked for a cure: said first, then the closest evidence
