@@ -597,6 +597,15 @@ def test_an_effect_no_study_followed_is_not_a_possibly(bot: Magbot, question: st
     assert answer.citations and answer.citations[0].marker in answer.bottom_line
 
 
+def test_an_effect_no_study_followed_is_set_beside_what_the_article_promises_of_it(bot: Magbot) -> None:
+    answer = bot.ask("honest answer: can magnesium halt neuropathy in its tracks long term?")
+    assert answer.certainty == "not_studied" and answer.citations[0].id == "article"
+    # the article's own promise, said to cite no study, before the closest evidence
+    promise, evidence = answer.bottom_line.split("The closest evidence:")
+    assert "The article says: “" in promise and "[A], citing no study for it." in promise
+    assert answer.citations[1].marker in evidence
+
+
 def test_an_effect_said_to_be_absent_is_not_asked_for(bot: Magbot) -> None:
     answer = bot.ask("my neuropathy is not getting worse, it's just always there. does magnesium help the pain?")
     assert answer.status == "answered" and answer.citations[0].id == "ref-4"

@@ -159,7 +159,15 @@ class Magbot:
             vectors,
             authors,
             resources,
-            FindingIndex.build(items, finding_vectors, chunks, vectors, asked_bank, resources.measured),
+            FindingIndex.build(
+                items,
+                finding_vectors,
+                chunks,
+                vectors,
+                asked_bank,
+                resources.measured,
+                banks.thesaurus.asks_unmeasured,
+            ),
             EmergencyModel(banks, self.settings.urgent_cost, asked_bank, cache),
         )
 

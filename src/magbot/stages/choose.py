@@ -5,7 +5,7 @@ trial of something else is not a direct answer).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +49,9 @@ class FindingIndex:
     # keyword (BM25) search over each study's whole text, for a question's rarer words ("migraine")
     keywords: tuple[tuple[str, ...], KeywordIndex | None] = ((), None)
     article: tuple[Chunk, ...] = ()  # the article's passages, to find a claim of its own that a question restates
+    # the article's own (uncited) sentences promising an effect no study followed ("may slow the progression of
+    # neuropathy"), with their embeddings
+    promises: tuple[tuple[str, np.ndarray], ...] = ()
 
     @classmethod
     def build(
@@ -59,8 +62,10 @@ class FindingIndex:
         vectors: dict[str, np.ndarray],
         asked: Bank | None = None,
         measured: dict[str, frozenset[str]] | None = None,
+        promises_unmeasured: Callable[[str], bool] | None = None,
     ) -> FindingIndex:
-        """The index for these findings and every indexed sentence, once per source it is evidence for."""
+        """The index for these findings and every indexed sentence, once per source it is evidence for
+        (``promises_unmeasured``: whether a sentence promises an effect no study followed)."""
         sources: list[str] = []
         rows: list[np.ndarray] = []
         for chunk in chunks:
@@ -77,7 +82,27 @@ class FindingIndex:
         ids = tuple(texts)
         keywords = (ids, KeywordIndex([" ".join(texts[i]) for i in ids]))
         article = tuple(c for c in chunks if c.source_id == "article")
-        return cls(items, finding_vectors, tuple(sources), matrix, asked, measured or {}, conditions, keywords, article)
+        promises = tuple(
+            (sentence.text, vec)
+            for chunk in article
+            for i, sentence in enumerate(chunk.sentences)
+            if tuple(sentence.supports) == ("article",)
+            and promises_unmeasured is not None
+            and promises_unmeasured(sentence.text)
+            and (vec := vectors.get(f"{chunk.id}#{i}")) is not None
+        )
+        return cls(
+            items,
+            finding_vectors,
+            sentence_sources=tuple(sources),
+            sentence_vectors=matrix,
+            asked=asked,
+            measured=measured or {},
+            conditions=conditions,
+            keywords=keywords,
+            article=article,
+            promises=promises,
+        )
 
     def vector_of(self, finding: Finding) -> np.ndarray:
         return np.asarray(self.vectors[next(i for i, (_, _, f) in enumerate(self.items) if f is finding)])

@@ -617,6 +617,10 @@ def compose(
         # neuropathy?", which no study followed: no "Probably" for it
         certainty = "not_studied"
         bottom = UNMEASURED if u.unmeasured else "No study here tested that directly."
+        if u.unmeasured and index.promises and article is not None:  # what the article promises of it, as its own
+            promise = max(index.promises, key=lambda p: float(np.dot(u.query_vector, p[1])))[0]
+            bottom += f" The article says: “{promise.rstrip('.')}” {article.marker}, citing no study for it."
+            cited.insert(0, article)
         bottom += f" The closest evidence: {_found(top, main[0])}"
     else:
         bottom = _opening(intent, top, main[0], certainty)
