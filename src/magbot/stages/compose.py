@@ -519,10 +519,10 @@ def compose(
         unmeasured = _no_safety_data(kb) if u.safety_aside else ""
         # then the studies the article cites elsewhere in the claim's section, nearest first: what it leans on
         # there ("diabetes patients should take in more magnesium", in the section citing the review of diabetes)
+        in_section = [chunk for chunk in index.article if claim.section and chunk.section == claim.section]
         leans_on = [
             sid
-            for chunk in index.article
-            if claim.section and chunk.section == claim.section
+            for chunk in in_section
             for sid in chunk.cites
             if sid in kb.by_id and kb.by_id[sid].evidence_level != "protocol"
         ]
@@ -539,8 +539,7 @@ def compose(
         if asks_for_its_study(u.question) and not unmeasured and nearest is None and claim.vector is not None:
             citing = [
                 (float(np.dot(claim.vector, vec)), sid)
-                for chunk in index.article
-                if claim.section and chunk.section == claim.section
+                for chunk in in_section
                 for i, sentence in enumerate(chunk.sentences)
                 if (vec := vectors.get(f"{chunk.id}#{i}")) is not None
                 for sid in sentence.supports

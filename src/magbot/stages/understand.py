@@ -444,8 +444,9 @@ class IntentModel:
         scores = self._bank.nearest(vector, k=3)
         # ... or passes on a claim and asks for its study ("they say X. which study is that from?"): the claims
         # magbot can look up are the article's
+        which_study = bool(_ASKS_WHICH_STUDY.search(query))
         mentions_article = self._thesaurus.refers_to_article(query) or (
-            bool(_ASKS_WHICH_STUDY.search(query)) and self._thesaurus.reports_claim(query)
+            which_study and self._thesaurus.reports_claim(query)
         )
         allowed = [k for k in scores if k != "article" or mentions_article]
         best = max(allowed, key=lambda k: scores[k])
@@ -454,7 +455,7 @@ class IntentModel:
         if mentions_article and (
             best in ("fact", "works", "strength", "cause", "dose", "numbers")
             or asks_for_its_study(query)
-            or _ASKS_WHICH_STUDY.search(query)
+            or which_study
         ):
             best = "article"
         return best, scores
