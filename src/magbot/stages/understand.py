@@ -239,11 +239,14 @@ _BY_NUMBER = re.compile(
 )
 
 
+_ACRONYM = re.compile(r"[A-Z]{2,6}")
+
+
 def named_sources(text: str, kb: KnowledgeBase, thesaurus: Thesaurus | None = None) -> frozenset[str]:
     """Studies a text names: by an alias from its knowledge file (in any word form: "artery" names
-    "arterial"; in lay words just after a word for research), by the first author's surname, by the number the
-    answers show ("ref 7", "[7]"), or by where it was done when the text speaks of research ("the Italian
-    trial"; see ``by_place``)."""
+    "arterial"; in lay words just after a word for research; one in capitals, "PAD", only as written), by the
+    first author's surname, by the number the answers show ("ref 7", "[7]"), or by where it was done when the
+    text speaks of research ("the Italian trial"; see ``by_place``)."""
     text = without_excluded(text)
     stems = _stems_of(text)
     said = search_terms(text)  # for titles
@@ -251,8 +254,12 @@ def named_sources(text: str, kb: KnowledgeBase, thesaurus: Thesaurus | None = No
     named = {s.id for s in kb.sources if s.number is not None and s.number in numbers}
     lay = [_stems_of(x) for x in thesaurus.expansions(_describing(text, thesaurus))] if thesaurus else []
     for source in kb.sources:
-        aliases = [_alias_stems(a) for a in source.aliases]
-        by_alias = any(a.strip() and (a in stems or any(a in x for x in lay)) for a in aliases)
+        # an acronym in capitals ("PAD") names the study only in capitals, not as the word ("a heat pad")
+        acronyms = [a for a in source.aliases if _ACRONYM.fullmatch(a)]
+        aliases = [_alias_stems(a) for a in source.aliases if a not in acronyms]
+        by_alias = any(a.strip() and (a in stems or any(a in x for x in lay)) for a in aliases) or any(
+            re.search(rf"\b{a}\b", text) for a in acronyms
+        )
         first = source.authors[0].split()[0] if source.authors else None  # studies go by their first author
         by_author = bool(first and re.search(rf"\b{re.escape(first)}\b", text, re.IGNORECASE))
         by_title = thesaurus is not None and _by_title(source.title, said, thesaurus.research_words)
@@ -384,6 +391,17 @@ def _named_earlier(history: Sequence[Turn], kb: KnowledgeBase, thesaurus: Thesau
     return out
 
 
+def _first_studies(history: Sequence[Turn], kb: KnowledgeBase, thesaurus: Thesaurus) -> list[str]:
+    """The studies the conversation started with: those the first message naming any named, else the first
+    answer's citations ("in that first study ...", "going back to my first question ...")."""
+    for turn in history:
+        if turn.role == "user" and (named := named_sources(turn.content, kb, thesaurus) - {"article"}):
+            return sorted(named)
+        if turn.role == "assistant" and (cited := [s for s in _cited(turn.content, kb) if s != "article"]):
+            return cited[:1]
+    return []
+
+
 def resolve(question: str, history: Sequence[Turn], kb: KnowledgeBase) -> tuple[str, bool, tuple[str, ...]]:
     """(query text, is a follow-up, sources cited earlier) for a question in a conversation."""
     users = [t.content for t in history if t.role == "user"]
@@ -475,7 +493,10 @@ _SAME_ONE = re.compile(
     re.IGNORECASE,
 )
 # "the first one", "the former": the first of the studies the conversation named.
-_FIRST_ONE = re.compile(r"\bthe (first (one|study|trial|paper)|former)\b", re.IGNORECASE)
+_FIRST_ONE = re.compile(
+    r"\b(the|that|this|your|my) (very )?first (one|study|trial|paper|question|message|answer|thing)\b|\bthe former\b",
+    re.IGNORECASE,
+)
 # ... unless it asks for more of it ("did they try it in people too?")
 _ALSO = re.compile(r"\b(too|also|as well|either(?! of)|ever)\b", re.IGNORECASE)
 # A follow-up asking for evidence in animals ("did they try it in animals too?", "which animals then?").
@@ -528,6 +549,7 @@ def understand(
     in_people = describes = False
     like: str | None = None
     kept: str | None = None  # the conversation's study, kept for a follow-up that names none
+    back = False  # the follow-up points back to the study the conversation started with
     named_now = named_sources(question, res.kb, thesaurus)
     if named_now and _PEOPLE.search(question):  # "only shown in rats and mice, never in people?" names no study
         named_now = named_sources(_without_bare_animals(question, thesaurus), res.kb, thesaurus)
@@ -549,6 +571,8 @@ def understand(
     if named_now:  # the question names its study, or moves to one of its own ("what about in mice?")
         named = named_now
         prior = tuple(s for s in prior if s in named_now)
+    elif follow_up and _FIRST_ONE.search(question) and (first := _first_studies(history, res.kb, thesaurus)):
+        named, prior, kept, back = frozenset(first), tuple(first), first[0], True  # "in that first one, ...?"
     elif fitting:  # "does that review mention magnesium?": the conversation's review
         named, prior = frozenset(fitting[:1]), tuple(fitting[:1])
     elif follow_up and _DESCRIBES.search(question):
@@ -568,8 +592,6 @@ def understand(
     elif follow_up and _IN_ANIMALS.search(question) and (not _SAME_ONE.search(question) or _ALSO.search(question)):
         # "did they try it in animals too?" after a trial in people: the animal studies
         named, prior, resolved = frozenset(s.id for s in res.kb.sources if s.evidence_level == "animal"), (), question
-    elif follow_up and _FIRST_ONE.search(question) and (named_before := _named_earlier(history, res.kb, thesaurus)):
-        named, kept = frozenset(named_before[-1:]), named_before[-1]  # "the link for the first one?"
     elif follow_up and earlier:  # "how long did it last?": the study the user named last, else the last answer's
         named, kept = frozenset(earlier[:1]), earlier[0]
     elif follow_up:
@@ -612,6 +634,7 @@ def understand(
         intent = "article"  # "it says 'without the dangers', true?" quotes the article: a question about its claim
     if (
         kept
+        and not back
         and (
             (intent in _ASKS_FOR_EVIDENCE and _moves_on(own_fixed, kept, res, intent == "works"))
             or _other_people(own_fixed, kept, res, thesaurus)
