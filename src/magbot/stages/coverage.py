@@ -334,7 +334,9 @@ def story_only(question: str, subjects: Sequence[str], unknown: Sequence[str], t
     # "tried naproxen, co-codamol, acupuncture. Is mag worth a try?": what was tried is not what is asked,
     # even where the question points back at the pain it was tried for ("does it help this sort of pain?"), or
     # where no clause reads as asking ("been thru gabapentin, naproxen... would a few weeks of magnesium tell")
+    # (as typed and as spelling-corrected, as the subjects are: "acupunture" is the subject "acupuncture")
     tried = {part for span in _TRIED.findall(question) for w in words(span) for part in (w, *w.split("-"))}
+    tried |= {fixed for w in tried if (fixed := english_correction(w))}
     only_tried = set(subjects) <= tried and bool(NAMES_MAGNESIUM.search(question))
     if not asking:
         return only_tried
