@@ -1600,3 +1600,51 @@ def test_a_clause_opened_by_so_or_and_still_asks() -> None:
     )
     assert asking_clauses("and is it safe for kids") == "and is it safe for kids"
     assert asking_clauses("so i was thinking about it") == ""  # a lead-in, then no question
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "third", "study"),
+    [
+        # named by the user first
+        ("what did the rat study with the wire find", "and the mouse one?", "in that first one, pain tested?", "ref-8"),
+        # not named: the first answer's study
+        ("does magnesium lower blood sugar", "does it help nerves heal", "my first question: how many?", "ref-1"),
+    ],
+)
+def test_the_first_one_is_the_study_the_conversation_started_with(
+    bot: Magbot, first: str, second: str, third: str, study: str
+) -> None:
+    answers = converse(bot, first, second, third)
+    assert answers[1].citations[0].id != study  # the second turn moved away from it
+    assert answers[2].status == "answered" and answers[2].citations[0].id == study
+
+
+def test_an_acronym_alias_names_its_study_only_in_capitals(bot: Magbot) -> None:
+    named = bot.ask("my dad has PAD and awful leg pain, is there research on magnesium for it")
+    assert named.status == "answered" and named.citations[0].id == "ref-3"
+    # "a heat pad" is no peripheral arterial disease
+    assert "ref-3" not in [c.id for c in bot.ask("is magnesium better than a heat pad for nerve pain").citations]
+
+
+def test_what_was_tried_misspelt_is_still_only_the_story(bot: Magbot) -> None:
+    answer = bot.ask(
+        "tried everything for my sciatica, gabapentin, acupunture, a tens machine. "
+        "is magnesium actually any good for nerve pain?"
+    )
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+
+
+def test_how_long_a_tub_keeps_is_not_covered(bot: Magbot) -> None:
+    answer = bot.ask("my magnesium capsules are a year out of date, are they still ok to use?")
+    assert answer.status == "not_in_sources" and not answer.citations
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "what actually happens if someone takes too much magnesium, can you overdose?",  # nobody present
+        "had sudden weakness in my left arm 4 years ago, it was a TIA and I recovered. does magnesium help nerve pain?",
+    ],
+)
+def test_a_hypothetical_overdose_and_a_sudden_symptom_years_ago_are_not_urgent(bot: Magbot, message: str) -> None:
+    assert bot.ask(message).status != "urgent"

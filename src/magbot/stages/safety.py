@@ -170,7 +170,7 @@ _LEARNING = re.compile(
 )
 _FIRST_PERSON = re.compile(
     r"\b(i|i'm|im|my|me|mine|we|our|he|she|his|her|mum|mom|dad|husband|wife|son|"
-    r"daughter|friend|child|someone)\b",
+    r"daughter|friend|child|(?<!\bif )someone)\b",  # "what happens if someone takes too much" is nobody present
     re.IGNORECASE,
 )
 
@@ -345,6 +345,10 @@ _WELL = re.compile(
 )
 
 
+# "sudden" says how something began; a sentence told in the past can say it ("had sudden numbness 3 yrs ago").
+_ONSET = re.compile(r"\b(sudden|suddenly)\b", re.IGNORECASE)
+_SENTENCE_SPAN = re.compile(r"[^.?!;]+")
+
 # Everything that decides the cues, as text: the emergency model's fit is named by it.
 CUE_PATTERNS = "\n".join(
     p.pattern
@@ -360,6 +364,8 @@ CUE_PATTERNS = "\n".join(
         _NEGATION,
         _CLAUSE_END,
         _WELL,
+        _ONSET,
+        _SENTENCE_SPAN,
     )
 )
 
@@ -384,11 +390,16 @@ _NOT_NOW = re.compile(r"\b(nothing|not|no|never)\b", re.IGNORECASE)
 
 
 def _now(text: str) -> bool:
-    """Whether ``text`` says something is happening now, not "nothing is going on right now"."""
+    """Whether ``text`` says something is happening now, not "nothing is going on right now"; "sudden" says how
+    it began, which is not now in a sentence that puts it in the past ("had sudden numbness 3 yrs ago")."""
+    past_spans = [m.span() for m in _SENTENCE_SPAN.finditer(text) if _PAST.search(m.group(0))]
     for match in _NOW.finditer(text):
         before = _CLAUSE_END.split(text[: match.start()])[-1]
-        if not _NOT_NOW.search(" ".join(before.split()[-4:])):
-            return True
+        if _NOT_NOW.search(" ".join(before.split()[-4:])):
+            continue
+        if _ONSET.fullmatch(match.group(0)) and any(a <= match.start() < b for a, b in past_spans):
+            continue
+        return True
     return False
 
 
