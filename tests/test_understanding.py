@@ -1648,3 +1648,11 @@ def test_how_long_a_tub_keeps_is_not_covered(bot: Magbot) -> None:
 )
 def test_a_hypothetical_overdose_and_a_sudden_symptom_years_ago_are_not_urgent(bot: Magbot, message: str) -> None:
     assert bot.ask(message).status != "urgent"
+
+
+def test_which_studies_were_in_animals_names_and_cites_just_those(bot: Magbot) -> None:
+    answer = bot.ask("which of the studies were done on animals and not people?")
+    assert answer.status == "answered"
+    assert sorted(c.id for c in answer.citations) == ["ref-8", "ref-9"]
+    assert answer.bottom_line.startswith("2 of the 9 studies here were done in animals")
+    assert "3 in people" in answer.bottom_line

@@ -21,7 +21,13 @@ from magbot.stages.banks import Bank, embed_cached, load_banks
 from magbot.stages.choose import FindingIndex
 from magbot.stages.compose import compose, decline_text
 from magbot.stages.llm_answer import GenerationInput, generate_answer
-from magbot.stages.overview import about_all_of_it, asks_overview, judges_the_whole_article, overview
+from magbot.stages.overview import (
+    about_all_of_it,
+    asked_population,
+    asks_overview,
+    judges_the_whole_article,
+    overview,
+)
 from magbot.stages.retrieve import HybridRetriever, Query
 from magbot.stages.safety import CRISIS, DISCLAIMER, EMERGENCY, is_dose_question, names_subject, on_topic
 from magbot.stages.screen import EmergencyModel, screen
@@ -283,7 +289,7 @@ class Magbot:
         whole_article = judges_the_whole_article(u, ready.resources.banks.thesaurus, unnamed)  # "is it overselling?"
         if verdict == "answer" and (overall or whole_article or (far and about_the_evidence and unnamed)):
             # "how good is the evidence overall?", "which studies were in people?"
-            composed = overview(kb, hits)
+            composed = overview(kb, hits, asked_population(u.question) if overall else None)
         elif verdict == "uncovered" or far:
             if verdict == "uncovered":  # name what the sources never mention, and no study as if related
                 text = prefix + decline_text(kb, None, safety=False, unknown=u.uncovered)

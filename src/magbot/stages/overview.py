@@ -18,7 +18,7 @@ from magbot.stages.safety import CONDITION_TERMS
 from magbot.stages.understand import ALL_ANIMALS, Understanding
 from magbot.text import words
 
-__all__ = ["about_all_of_it", "asks_overview", "overview"]
+__all__ = ["about_all_of_it", "asked_population", "asks_overview", "overview"]
 
 # The order of strength used to list the studies: designs that tested magnesium in people first.
 _STRENGTH = ("meta-analysis", "rct", "cross-sectional", "other", "protocol", "review", "animal")
@@ -54,6 +54,18 @@ _EXPLICIT = re.compile(
     re.IGNORECASE,
 )
 _WHERE = {"humans": "in people", "animals": "in animals", "none": "no new data"}
+# Which of them studied one kind of subject ("which studies were done on animals rather than people?"; "which in
+# people and which in animals?" asks for both): the first kind named after "which".
+_WHICH_WHO = re.compile(rf"\bwhich\b[^?.!]{{0,60}}?\b{_WHO}\b", re.IGNORECASE)
+_POPULATION = {"people": "humans", "human": "humans", "humans": "humans", "patients": "humans"}
+
+
+def asked_population(question: str) -> str | None:
+    """``humans`` or ``animals`` when a question asks which of the studies were done in that kind of subject."""
+    found = list(_WHICH_WHO.finditer(question))
+    if len(found) != 1:
+        return None
+    return _POPULATION.get(found[0].group(1).lower(), "animals")
 
 
 def about_all_of_it(question: str) -> bool:
@@ -86,9 +98,10 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def overview(kb: KnowledgeBase, hits: Sequence[Hit]) -> Composed:
+def overview(kb: KnowledgeBase, hits: Sequence[Hit], population: str | None = None) -> Composed:
     """The studies of ``kb`` strongest first: how many were done in people, in animals, or have no results of
-    their own, each with what it looked at and its evidence note."""
+    their own, each with what it looked at and its evidence note; with ``population``, the studies done in
+    that kind of subject, cited, and how many others there are."""
     studies = sorted(
         (s for s in kb.sources if s.kind == "study"),
         key=lambda s: _STRENGTH.index(s.evidence_level) if s.evidence_level in _STRENGTH else len(_STRENGTH),
@@ -98,6 +111,8 @@ def overview(kb: KnowledgeBase, hits: Sequence[Hit]) -> Composed:
     people = [s for s in studies if s.population == "humans"]
     animals = [s for s in studies if s.population == "animals"]
     rest = len(studies) - len(people) - len(animals)
+    if population is not None:
+        return _of_population(studies, [s for s in studies if s.population == population], population, hits)
     bottom = (
         f"Of the {_count(len(studies), 'study', 'studies')} here, {len(people)} studied people, {len(animals)} "
         f"studied animals, and {rest} {'has' if rest == 1 else 'have'} no results of {'its' if rest == 1 else 'their'} "
@@ -110,6 +125,36 @@ def overview(kb: KnowledgeBase, hits: Sequence[Hit]) -> Composed:
         bottom += f" The strongest evidence in people is {strongest}."
     listed = [f"- {_line(s)}" for s in studies]
     text = f"{bottom}\n\nThe studies, strongest first:\n" + "\n".join(listed) + closing_notes(studies, False)
+    return _listing(studies, text, bottom, hits)
+
+
+def _of_population(studies: list[Source], chosen: list[Source], population: str, hits: Sequence[Hit]) -> Composed:
+    """Which of ``studies`` were done in ``population``: those, cited, strongest first, and how many others."""
+    where = _WHERE[population]
+    others = len(studies) - len(chosen)
+    if not chosen:
+        bottom = f"None of the {_count(len(studies), 'study', 'studies')} here was done {where}."
+        return Composed("answered", bottom, [], bottom, "not_studied", [])
+    named = [f"{DESIGN[s.evidence_level]} ({study_name(s)}) {s.marker}" for s in chosen]
+    listing = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    rest = [
+        f"{n} {_WHERE[kind] if kind != 'none' else 'with no results of their own (reviews and trial plans)'}"
+        for kind in ("humans", "animals", "none")
+        if kind != population and (n := sum(s.population == kind for s in studies))
+    ]
+    bottom = (
+        f"{len(chosen)} of the {_count(len(studies), 'study', 'studies')} here {'was' if len(chosen) == 1 else 'were'}"
+        f" done {where}: {listing}."
+    )
+    if rest:
+        bottom += f" The other {others}: {' and '.join(rest)}."
+    listed = [f"- {_line(s)}" for s in chosen]
+    text = f"{bottom}\n\nThe studies {where}, strongest first:\n" + "\n".join(listed) + closing_notes(chosen, False)
+    return _listing(chosen, text, bottom, hits)
+
+
+def _listing(studies: list[Source], text: str, bottom: str, hits: Sequence[Hit]) -> Composed:
+    """An overview's answer: each of ``studies`` cited, with its first finding."""
     findings = [
         FindingOut(
             marker=s.marker,
