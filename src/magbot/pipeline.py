@@ -326,7 +326,9 @@ def _verdict(u: Understanding, ready: _Ready) -> str:
     # chemo?")
     # so is a question quoting the article ("where does 'over 300 biochemical reactions' come from?")
     # ... and one about the evidence of all of "this" that names nothing else ("how solid is any of this?")
+    # ... or asks which of "these" were done in people or animals ("which of these were in people?")
     all_of_it = u.intent in _ABOUT_THE_EVIDENCE and not (u.uncovered or u.mentioned) and about_all_of_it(u.question)
+    all_of_it = all_of_it or bool(asked_population(u.question) and asks_overview(u.question, True))
     on = bool(u.named or u.describes_study or u.quotes) or all_of_it
     if not on and not on_topic(u.query, ready.topic_terms, ready.resources.common):
         return "out_of_scope"

@@ -167,6 +167,11 @@ def _opening(intent: str, source: Source, finding: Finding, certainty: str) -> s
     return f"{found[0].upper()}{found[1:]} That is {CERTAINTY_PHRASE[certainty]}."
 
 
+def _lower_first(text: str) -> str:
+    """A sentence to follow a colon: "Among ..." -> "among ...", but not "LANSS ..." or "I ..."."""
+    return text[0].lower() + text[1:] if text[1:2].islower() else text
+
+
 def _found(source: Source, finding: Finding) -> str:
     """ "one randomised trial (Yousef 2013) found less nerve-related back pain ... [4]." """
     return f"{DESIGN[source.evidence_level]} ({study_name(source)}) found {finding.short} {source.marker}."
@@ -212,6 +217,19 @@ def _tested(source: Source) -> str:
 
 def _limits(source: Source) -> Finding | None:
     return next((f for f in source.findings if f.result == "limits"), None)
+
+
+def _left_out(asked: str, study: Source, limits: Finding | None, index: FindingIndex) -> bool:
+    """Whether a question about ``study`` asks for an outcome it did not measure, which its own limits say it
+    left out ("did the rats with the wire feel less pain?": another study measured pain; the rat study's limits
+    say "nothing about ... pain")."""
+    if limits is None:
+        return False
+    others = {t for sid, terms in index.measured.items() if sid != study.id for t in terms}
+    # words its results never use, nor its people ("diabetes" is who the nerve-test study studied)
+    found = search_terms(" ".join([*(f.text for f in study.findings if f.result != "limits"), *study.studied_in]))
+    unmeasured = set(search_terms(asked)) & others - set(found)
+    return bool(unmeasured & set(search_terms(limits.short)))
 
 
 def _sentence(text: str, marker: str) -> str:
@@ -549,6 +567,7 @@ def compose(
                 source = kb.by_id[max(citing)[1]]
                 nearby = (source, next(iter(_findings_in_order(source, index, sims)), None))
         return _uncited_claim(claim, article, nearest, not_measured=unmeasured, nearby=nearby)
+    looked_at: str | None = None  # the study that measured what was asked, when no study in people did
     if claim and claim.cites and not u.named:  # judge the article's claim by the studies it cites for it
         ranked = [c for c in claim.cites if c in kb.by_id] + [r for r in ranked if r not in claim.cites]
     elif u.in_people:  # "and in humans?": of the studies that gave magnesium to people, the nearest
@@ -556,7 +575,16 @@ def compose(
         # study: the trial of nerve pain, not the blood sugar meta-analysis), else to the question
         near = _alike(index, u.like) if u.like in kb.by_id else closeness
         people = [s for s in ranked if kb.by_id[s].population == "humans" and kb.by_id[s].evidence_level in TESTED]
+        # (when none of them measured what is asked and another study did, "any proof it regrows nerves in actual
+        # humans?" after the animal studies, that study is set beside them)
+        measured = [
+            s
+            for s in ranked
+            if kb.by_id[s].population != "none" and measured_what_was_asked(u.named_terms, kb.by_id[s], index)
+        ]
         ranked = sorted(people, key=lambda s: -near.get(s, -1.0)) + [s for s in ranked if s not in people]
+        if measured and not set(measured) & set(people):  # ... and the study that did look at it, set beside it
+            looked_at = max(measured, key=lambda s: near.get(s, -1.0))
     elif not u.named and u.kinds:  # "the big general review": a study of that kind, by what it is about
         ranked = [s for s in ranked if kb.by_id[s].evidence_level in u.kinds] or ranked
     elif not u.named:
@@ -623,13 +651,25 @@ def compose(
         bottom += f" The closest evidence: {_found(top, main[0])}"
     else:
         bottom = _opening(intent, top, main[0], certainty)
-    if limits and (intent in _VERDICT_INTENTS or dose):
+    if u.named == {top.id} and not (claim or dose) and _left_out(u.question, top, limits, index):
+        # "in the Chinese diabetes study, did the ones with more magnesium have less pain?": first, that it did
+        # not look at that, as its limits say, then what it did find
+        assert limits is not None
+        left_out = f"This study ({study_name(top)}) did not look at that: {_sentence(limits.short, top.marker)}"
+        bottom = f"{left_out} What it did find: {bottom[0].lower()}{bottom[1:]}"
+    elif limits and (intent in _VERDICT_INTENTS or dose):
         bottom += f" The catch: {_sentence(limits.short, top.marker)}"
     if u.compared and not claim:  # "is it better than my amitriptyline?": first, that no study weighed the two
         bottom = f"No study here compared magnesium with {_listed(u.compared)}. {bottom}"
     elif u.named and u.aside_unreported and not claim:  # "any side effects in the back pain trial?": first, that
         # it reports none, then what it did find
         bottom = f"{_no_safety_report(top, kb)} Its main result: {bottom[0].lower()}{bottom[1:]}"
+    if looked_at is not None and looked_at != top.id:  # "is there proof in humans?": none in people; where it
+        # was looked at
+        other_study = kb.by_id[looked_at]
+        seen_there = _findings_in_order(other_study, index, sims)[0]
+        bottom += f" The nearest study that looked at it: {_found(other_study, seen_there)}"
+        cited.append(other_study)
     beside = (
         same_people(top.id, ranked, kb, u.named_terms, index, closeness)
         if intent in ("works", "strength") and not (claim or dose or u.named)
@@ -638,12 +678,14 @@ def compose(
     shown = [(top, f) for f in main]  # the findings the answer rests on, with their studies
     listed = [f"- {_sentence(f.text, top.marker)}" for f in main if f.text.rstrip(".!?") not in bottom]
     listed = listed or [f"- {_sentence(f.text, top.marker)}" for f in main]  # not repeated when quoted above
+    if looked_at is not None and cited[-1].id == looked_at:
+        shown.append((cited[-1], seen_there))
+        listed.append(f"- {_sentence(seen_there.text, cited[-1].marker)}")
     if beside:  # "does it help my diabetic neuropathy?": the trial was in other people; what was seen in these
         other, in_them = kb.by_id[beside[0]], f"In people with {beside[1]}"
         seen = _findings_in_order(other, index, sims)[0]
         bottom += f" {in_them}: {_found(other, seen)}"
-        text = seen.text[0].lower() + seen.text[1:] if seen.text[1:2].islower() else seen.text  # "Among" -> "among"
-        listed.append(f"- {in_them}: {_sentence(text, other.marker)}")
+        listed.append(f"- {in_them}: {_sentence(_lower_first(seen.text), other.marker)}")
         cited.append(other)
         shown.append((other, seen))
     parts.append(bottom)

@@ -37,7 +37,8 @@ _ALL_OF_IT = r"\b(any|all) of (this|it)\b"
 _ALL_OF_IT_RE = re.compile(_ALL_OF_IT, re.IGNORECASE)
 _LOOSE = re.compile(
     rf"\b(overall|as a whole|on the whole)\b|{_ALL_OF_IT}"
-    r"|\bwhich (of )?(the |these |those |its |his |her |their |your )?(studies|refs|references|sources|papers)\b"
+    r"|\b(which (of )?(the |these |those |its |his |her |their |your )?(studies|refs|references|sources|papers)"
+    r"|which of (these|those|them))\b"
     rf"[^?.!]{{0,40}}\b{_WHO}\W*$",
     re.IGNORECASE,
 )

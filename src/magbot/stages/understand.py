@@ -326,14 +326,17 @@ def _by_title_word(text: str, kb: KnowledgeBase, thesaurus: Thesaurus) -> frozen
 
 def by_place(text: str, kb: KnowledgeBase, thesaurus: Thesaurus) -> frozenset[str]:
     """The studies done where the text says, when it speaks of research ("the Egyptian trial", "that study
-    from Taiwan"). When several were done there, the design words pick ("trial" over "review"), if they can."""
+    from Taiwan"). When several were done there, the design words pick ("trial" over "review"), if they can,
+    then the condition of those studied ("the Chinese diabetes study", not the Chinese rat study)."""
     research, levels = thesaurus.research_in(text)
     if not research:
         return frozenset()
     said = {w.lower() for w in words(text)}
     there = [s for s in kb.sources if said & {p.lower() for p in s.places}]
-    fitting = [s for s in there if s.evidence_level in levels]
-    return frozenset(s.id for s in (fitting or there))
+    fitting = [s for s in there if s.evidence_level in levels] or there
+    stems = _stems_of(text)
+    in_them = [s for s in fitting if any(_alias_stems(c) in stems for c in s.studied_in)]
+    return frozenset(s.id for s in (in_them or fitting))
 
 
 def _without_names(question: str, named: frozenset[str], kb: KnowledgeBase) -> str | None:
