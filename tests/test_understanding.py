@@ -1686,3 +1686,10 @@ def test_evidence_in_people_for_what_only_animal_studies_measured_sets_them_besi
     assert answers[1].bottom_line.startswith("No study here tested that directly")
     assert [c.id for c in answers[1].citations] == ["ref-4", "ref-8"]
     assert "The nearest study that looked at it: an animal experiment (Li 2016)" in answers[1].bottom_line
+
+
+@pytest.mark.parametrize("question", ["does glucosamine help nerve pain?", "would magnesium help my morton's neuroma?"])
+def test_a_subject_words_yaml_names_is_not_covered_by_sharing_first_letters(bot: Magbot, question: str) -> None:
+    # "glucosamine" begins like "glucose", "neuroma" like "neuromuscular": neither is in the sources
+    answer = bot.ask(question)
+    assert answer.status == "not_in_sources" and not answer.citations

@@ -141,7 +141,13 @@ def unknown_words(text: str, res: Resources) -> tuple[list[str], list[str]]:
 
     def known(word: str) -> bool:
         stemmed = word_stem(word)
-        return word in by_synonym or stemmed in by_synonym or stemmed in res.stems or res.vocabulary.covers(stem(word))
+        if word in by_synonym or stemmed in by_synonym or stemmed in res.stems:
+            return True
+        # a subject words.yaml names is known only as itself, not by its first letters ("glucosamine" is not
+        # "glucose", "neuroma" not "neuromuscular")
+        if res.subjects.known.get(word) is True and word in res.subjects.labelled:
+            return stem(word) in res.vocabulary.terms
+        return res.vocabulary.covers(stem(word))
 
     names = _names(text, res.common)
     verbs = _third_person_verbs(text)
