@@ -1693,3 +1693,10 @@ def test_a_subject_words_yaml_names_is_not_covered_by_sharing_first_letters(bot:
     # "glucosamine" begins like "glucose", "neuroma" like "neuromuscular": neither is in the sources
     answer = bot.ask(question)
     assert answer.status == "not_in_sources" and not answer.citations
+
+
+def test_a_birth_told_as_a_date_puts_no_child_in_the_question(bot: Magbot) -> None:
+    answer = bot.ask("ive had sciatica since my second kid was born, does magnesium help that kind of pain?")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"
+    # a child who is the subject still is one
+    assert bot.ask("my son was born with a nerve problem, can he take magnesium?").status == "not_in_sources"

@@ -315,10 +315,14 @@ class Banks:
 
 
 _THIRD_PERSON_OWNER = re.compile(r" (?:his|her) (?=\S)")
-# The asker's own younger days ("migraines since I was a teen"): no child in the question now
+# The asker's own younger days ("migraines since I was a teen"), or a birth as a date ("sciatica since my second
+# kid was born"): no child in the question now
 _OWN_YOUNGER_DAYS = re.compile(
     r"\b(?:ever since|since|when|from when)\s+(?:i|we)\s+(?:was|were)\s+(?:a\s+|an\s+)?(?:little\s+|young\s+|small\s+)?"
-    r"(?:kid|kids|child|children|teen|teens|teenager|teenagers|baby|toddler)\b",
+    r"(?:kid|kids|child|children|teen|teens|teenager|teenagers|baby|toddler)\b"
+    r"|\b(?:ever since|since|after|before|when|from when)\s+(?:(?:my|our)\s+(?:\w+\s+)?(?:kid|kids|child|children|baby"
+    r"|babies|son|daughter|twins)\s+(?:was|were)\s+born|i\s+had\s+(?:my|our)\s+(?:\w+\s+)?(?:kid|kids|child"
+    r"|children|baby|babies|son|daughter|twins))\b",
     re.IGNORECASE,
 )
 
