@@ -1700,3 +1700,9 @@ def test_a_birth_told_as_a_date_puts_no_child_in_the_question(bot: Magbot) -> No
     assert answer.status == "answered" and answer.citations[0].id == "ref-4"
     # a child who is the subject still is one
     assert bot.ask("my son was born with a nerve problem, can he take magnesium?").status == "not_in_sources"
+
+
+def test_a_misspelling_as_close_to_a_lay_word_as_to_a_source_word_is_the_lay_word(bot: Magbot) -> None:
+    # "sciatia" is one letter from "sciatica" (the complaint people type) and from "sciatic" (the rats' nerve)
+    answer = bot.ask("mag for sciatia??")
+    assert answer.status == "answered" and answer.citations[0].id == "ref-4"

@@ -200,15 +200,20 @@ def english_correction(word: str) -> str | None:
 class Vocabulary:
     """Known words, with typo correction for words it does not know."""
 
-    def __init__(self, terms: Iterable[str], common: CommonWords | None = None) -> None:
+    def __init__(self, terms: Iterable[str], common: CommonWords | None = None, lay: Iterable[str] = ()) -> None:
         self.terms = frozenset(terms)
         self.common = common
         self._sorted = sorted(self.terms)
         self._prefixes = frozenset(t[:6] for t in self._sorted if len(t) >= 6)
+        # lay words a misspelling may be meant as too ("sciatia" is "sciatica" as much as "sciatic"), though
+        # the sources do not use them
+        self._lay = frozenset(lay) - self.terms
+        self._targets = self.terms | self._lay
+        self._sorted_targets = sorted(self._targets)
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one vocabulary per index, kept for the process
     def spell(self, word: str) -> str | None:
-        """A word of this vocabulary that ``word`` is a misspelling of, or None.
+        """A word of this vocabulary (or a lay word) that ``word`` is a misspelling of, or None.
 
         Real English words are left alone ("last" is not "least"); a misspelling is only ever corrected to
         a word the corpus uses, so an unknown drug name is never turned into a different known one.
@@ -216,12 +221,12 @@ class Vocabulary:
         english = _english()
         if word in english or (word in self.common if self.common else zipf(word) >= KNOWN_WORD_ZIPF):
             return None
-        near = [w for w in english.edit_distance_1(word) if w in self.terms]
-        if near:
-            return str(max(near, key=lambda w: (english.word_usage_frequency(w), w)))
+        near = [w for w in english.edit_distance_1(word) if w in self._targets]
+        if near:  # a lay word first: it is what people type ("sciatia": the complaint, not the nerve)
+            return str(max(near, key=lambda w: (w in self._lay, english.word_usage_frequency(w), w)))
         if len(word) < 5:
             return None
-        match = process.extractOne(word, self._sorted, scorer=fuzz.ratio, score_cutoff=85)
+        match = process.extractOne(word, self._sorted_targets, scorer=fuzz.ratio, score_cutoff=85)
         return str(match[0]) if match else None
 
     def covers(self, term: str) -> bool:

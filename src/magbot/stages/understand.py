@@ -162,7 +162,9 @@ def build_resources(
     return Resources(
         kb=kb,
         banks=banks,
-        vocabulary=Vocabulary(all_words | {stem(w) for w in all_words}, common),
+        vocabulary=Vocabulary(
+            all_words | {stem(w) for w in all_words}, common, lay=(w for w in banks.thesaurus.key_words if w.isalpha())
+        ),
         common=common,
         stems=frozenset(word_stem(w) for w in all_words | asked),
         study_stems=frozenset(word_stem(w) for w in words(studies)),
