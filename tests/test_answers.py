@@ -207,6 +207,7 @@ def test_non_string_question_is_invalid(bot: Magbot) -> None:
     "question",
     [
         "is the evidence for any of this any good on the whole?",
+        "which ones were in humans and which in rats",
         "how many of the magnesium studies were done on actual humans?",
         "honestly is this all just animal studies or what",
         "has any of it been tried on humans or is it mainly mice",

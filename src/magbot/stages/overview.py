@@ -38,7 +38,7 @@ _ALL_OF_IT_RE = re.compile(_ALL_OF_IT, re.IGNORECASE)
 _LOOSE = re.compile(
     rf"\b(overall|as a whole|on the whole)\b|{_ALL_OF_IT}"
     r"|\b(which (of )?(the |these |those |its |his |her |their |your )?(studies|refs|references|sources|papers)"
-    r"|which of (these|those|them))\b"
+    r"|which of (these|those|them)|which ones)\b"
     rf"[^?.!]{{0,40}}\b{_WHO}\W*$",
     re.IGNORECASE,
 )
