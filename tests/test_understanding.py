@@ -1661,7 +1661,7 @@ def test_which_studies_were_in_animals_names_and_cites_just_those(bot: Magbot) -
 def test_an_outcome_a_named_study_left_out_is_said_first(bot: Magbot) -> None:
     answer = bot.ask("in the chinese diabetes study, did the people with more magnesium have less pain?")
     assert answer.status == "answered" and [c.id for c in answer.citations] == ["ref-5"]  # not the Chinese rats
-    assert answer.bottom_line.startswith("This study (Chu 2016) did not look at that: ")
+    assert answer.bottom_line.startswith("This study (Chu 2016) did not look at that (")
     assert "pain was not measured" in answer.bottom_line
     # an outcome it did measure is answered as before
     measured = bot.ask("in the chinese diabetes study, were nerve tests worse with low magnesium?")

@@ -223,7 +223,7 @@ def _left_out(asked: str, study: Source, limits: Finding | None, index: FindingI
     """Whether a question about ``study`` asks for an outcome it did not measure, which its own limits say it
     left out ("did the rats with the wire feel less pain?": another study measured pain; the rat study's limits
     say "nothing about ... pain")."""
-    if limits is None:
+    if limits is None or study.evidence_level == "protocol":  # a trial plan has no results yet at all
         return False
     others = {t for sid, terms in index.measured.items() if sid != study.id for t in terms}
     # words its results never use, nor its people ("diabetes" is who the nerve-test study studied)
@@ -655,7 +655,7 @@ def compose(
         # "in the Chinese diabetes study, did the ones with more magnesium have less pain?": first, that it did
         # not look at that, as its limits say, then what it did find
         assert limits is not None
-        left_out = f"This study ({study_name(top)}) did not look at that: {_sentence(limits.short, top.marker)}"
+        left_out = f"This study ({study_name(top)}) did not look at that ({limits.short}) {top.marker}."
         bottom = f"{left_out} What it did find: {bottom[0].lower()}{bottom[1:]}"
     elif limits and (intent in _VERDICT_INTENTS or dose):
         bottom += f" The catch: {_sentence(limits.short, top.marker)}"
