@@ -219,11 +219,11 @@ def _limits(source: Source) -> Finding | None:
     return next((f for f in source.findings if f.result == "limits"), None)
 
 
-def _left_out(asked: str, study: Source, limits: Finding | None, index: FindingIndex) -> bool:
+def _left_out(asked: str, study: Source, limits: Finding, index: FindingIndex) -> bool:
     """Whether a question about ``study`` asks for an outcome it did not measure, which its own limits say it
     left out ("did the rats with the wire feel less pain?": another study measured pain; the rat study's limits
     say "nothing about ... pain")."""
-    if limits is None or study.evidence_level == "protocol":  # a trial plan has no results yet at all
+    if study.evidence_level == "protocol":  # a trial plan has no results yet at all
         return False
     others = {t for sid, terms in index.measured.items() if sid != study.id for t in terms}
     # words its results never use, nor its people ("diabetes" is who the nerve-test study studied)
@@ -651,10 +651,9 @@ def compose(
         bottom += f" The closest evidence: {_found(top, main[0])}"
     else:
         bottom = _opening(intent, top, main[0], certainty)
-    if u.named == {top.id} and not (claim or dose) and _left_out(u.question, top, limits, index):
+    if limits and u.named == {top.id} and not (claim or dose) and _left_out(u.question, top, limits, index):
         # "in the Chinese diabetes study, did the ones with more magnesium have less pain?": first, that it did
         # not look at that, as its limits say, then what it did find
-        assert limits is not None
         left_out = f"This study ({study_name(top)}) did not look at that ({limits.short}) {top.marker}."
         bottom = f"{left_out} What it did find: {bottom[0].lower()}{bottom[1:]}"
     elif limits and (intent in _VERDICT_INTENTS or dose):
@@ -664,12 +663,12 @@ def compose(
     elif u.named and u.aside_unreported and not claim:  # "any side effects in the back pain trial?": first, that
         # it reports none, then what it did find
         bottom = f"{_no_safety_report(top, kb)} Its main result: {bottom[0].lower()}{bottom[1:]}"
-    if looked_at is not None and looked_at != top.id:  # "is there proof in humans?": none in people; where it
-        # was looked at
-        other_study = kb.by_id[looked_at]
-        seen_there = _findings_in_order(other_study, index, sims)[0]
-        bottom += f" The nearest study that looked at it: {_found(other_study, seen_there)}"
-        cited.append(other_study)
+    there: tuple[Source, Finding] | None = None  # "is there proof in humans?": none in people; where it was
+    # looked at
+    if looked_at is not None and looked_at != top.id:
+        there = (kb.by_id[looked_at], _findings_in_order(kb.by_id[looked_at], index, sims)[0])
+        bottom += f" The nearest study that looked at it: {_found(*there)}"
+        cited.append(there[0])
     beside = (
         same_people(top.id, ranked, kb, u.named_terms, index, closeness)
         if intent in ("works", "strength") and not (claim or dose or u.named)
@@ -678,9 +677,9 @@ def compose(
     shown = [(top, f) for f in main]  # the findings the answer rests on, with their studies
     listed = [f"- {_sentence(f.text, top.marker)}" for f in main if f.text.rstrip(".!?") not in bottom]
     listed = listed or [f"- {_sentence(f.text, top.marker)}" for f in main]  # not repeated when quoted above
-    if looked_at is not None and cited[-1].id == looked_at:
-        shown.append((cited[-1], seen_there))
-        listed.append(f"- {_sentence(seen_there.text, cited[-1].marker)}")
+    if there is not None:
+        shown.append(there)
+        listed.append(f"- {_sentence(there[1].text, there[0].marker)}")
     if beside:  # "does it help my diabetic neuropathy?": the trial was in other people; what was seen in these
         other, in_them = kb.by_id[beside[0]], f"In people with {beside[1]}"
         seen = _findings_in_order(other, index, sims)[0]

@@ -527,24 +527,26 @@ def is_dose_question(text: str) -> bool:
 
 # Asking for a dose of one's own ("how much should I take?", "what dose can my dad have?"), not what a study gave
 # ("how much did they give?").
+# Whose dose: "my dad", "my 80 yr old dad".
+_MINE = r"my(?: [\w-]+){1,4}?"
 _OWN_DOSE = re.compile(
     r"\b(how much|how many|what (dose|dosage|amount|strength)|which (dose|dosage|strength))\b"
     r"(?:(?!\b(did|were|was|they|study|trial)\b)[^.?!]){0,50}?"
-    r"\b(should|can|could|do|must|would|shall)\s+(i|we|you|he|she|my(?: [\w-]+){1,4}?)\b(\s+\w+)?\s+"
+    r"\b(should|can|could|do|must|would|shall)\s+(i|we|you|he|she|" + _MINE + r")\b(\s+\w+)?\s+"
     r"(take|have|give|use|be taking|be having|start|try)\b"
     r"|\b(dose|dosage|amount)\s+(for me|should i|do i need|is right for me)\b"
     # ... said the other way round: "should she take it then, how much a day?"
-    r"|\b(should|can|could|would|must)\s+(i|we|he|she|my(?: [\w-]+){1,4}?)\s+(take|have|try|use|start)\b"
+    r"|\b(should|can|could|would|must)\s+(i|we|he|she|" + _MINE + r")\s+(take|have|try|use|start)\b"
     r"(?:(?!\b(did|were|was|they|study|trial)\b)[^.?!]){0,40}?\bhow (much|many|often)\b"
     # ... or whether to take what a study gave: "the trial used 245mg twice a day, should I take the same?"
-    r"|\b(should|can|could|do|would|must)\s+(i|we|he|she|my(?: [\w-]+){1,4}?)\s+(take|have|try|use|do|copy)\s+"
+    r"|\b(should|can|could|do|would|must)\s+(i|we|he|she|" + _MINE + r")\s+(take|have|try|use|do|copy)\s+"
     r"(the same|that"
     r" (dose|dosage|amount|much)|this (dose|dosage|amount|much)|as much|what they (took|had|gave|used))\b"
     # ... or when and how to take it: a regimen for the asker, which no study here gives either
-    r"|\b(when|what time( of day)?|how often)\s+(should|do|can|would|must)\s+(i|we|you|he|she|my(?: [\w-]+){1,4}?)\s+"
+    r"|\b(when|what time( of day)?|how often)\s+(should|do|can|would|must)\s+(i|we|you|he|she|" + _MINE + r")\s+"
     r"(take|have|give|use)\b"
-    r"|\b(better to|(should|do|can) (i|we|you|he|she|my(?: [\w-]+){1,4}?)) (take|have)"
-    r" (it|them|my(?: [\w-]+){1,4}?|magnesium|mag)\b"
+    r"|\b(better to|(should|do|can) (i|we|you|he|she|" + _MINE + r")) (take|have)"
+    r" (it|them|" + _MINE + r"|magnesium|mag)\b"
     r"[^.?!]{0,30}\b(night|morning|bed|bedtime|food|meals?|breakfast|dinner|empty stomach)\b",
     re.IGNORECASE,
 )
