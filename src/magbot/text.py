@@ -203,8 +203,7 @@ class Vocabulary:
     def __init__(self, terms: Iterable[str], common: CommonWords | None = None, lay: Iterable[str] = ()) -> None:
         self.terms = frozenset(terms)
         self.common = common
-        self._sorted = sorted(self.terms)
-        self._prefixes = frozenset(t[:6] for t in self._sorted if len(t) >= 6)
+        self._prefixes = frozenset(t[:6] for t in self.terms if len(t) >= 6)
         # lay words a misspelling may be meant as too ("sciatia" is "sciatica" as much as "sciatic"), though
         # the sources do not use them
         self._lay = frozenset(lay) - self.terms
